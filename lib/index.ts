@@ -1,0 +1,3 @@
+export * from "./talloc";
+export * from "./errno";
+export * from "./types";

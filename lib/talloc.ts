@@ -1,0 +1,287 @@
+// talloc's lifetime rules (talloc.c), for any JavaScript object.
+//
+// Memory itself is the garbage collector's business; what Samba code relies
+// on is the *hierarchy*: freeing a context runs its destructor, then frees
+// its children (newest first), and a destructor may refuse.  A node is hung
+// on the object under a symbol, so a freed object leaves nothing behind in
+// any global table.
+
+import { EINVAL, setErrno } from "./errno";
+
+/** A talloc context: any object (or null, the top-level "null context"). */
+// eslint-disable-next-line @typescript-eslint/ban-types
+export type TallocCtx = object | null;
+
+/** talloc_destructor_t: return -1 to refuse the free; anything else allows it. */
+export type TallocDestructor<T = unknown> = (ptr: T) => number | void;
+
+const FLAG_LOOP = 1;       /* being freed: stops free loops (TALLOC_FLAG_LOOP) */
+const FLAG_FREE = 2;       /* freed (TALLOC_FLAG_FREE) */
+const DESTRUCTOR_BUSY = 1; /* talloc stores (talloc_destructor_t)-1 while a destructor runs */
+
+/** The bookkeeping talloc keeps in its chunk header. */
+export class TallocNode {
+  parent: TallocNode | null = null;
+  child: TallocNode | null = null; /* newest child first, as _TLIST_ADD does */
+  next: TallocNode | null = null;
+  prev: TallocNode | null = null;
+  destructor: TallocDestructor<never> | typeof DESTRUCTOR_BUSY | null = null;
+  flags = 0;
+  name: string | null = null;
+  constructor(readonly ptr: object) {}
+}
+
+/** Symbol under which an object carries its TallocNode. */
+export const TALLOC_NODE: unique symbol = Symbol("talloc");
+
+type WithNode = { [TALLOC_NODE]?: TallocNode | null };
+
+/* Frozen or sealed objects cannot carry the symbol; a WeakMap keeps theirs. */
+const sealedNodes = new WeakMap<object, TallocNode>();
+
+function isObject(p: unknown): p is object {
+  return (typeof p === "object" && p !== null) || typeof p === "function";
+}
+
+/** The node of ptr, or null if ptr never took part in talloc. */
+export function tallocPeekNode(ptr: object): TallocNode | null {
+  const n = (ptr as WithNode)[TALLOC_NODE];
+  if (n !== undefined) return n;
+  return sealedNodes.get(ptr) ?? null;
+}
+
+/** The node of ptr, created on first use. */
+export function tallocNode(ptr: object): TallocNode {
+  const n = (ptr as WithNode)[TALLOC_NODE];
+  if (n) return n;
+  const node = new TallocNode(ptr);
+  if (Object.isExtensible(ptr)) {
+    (ptr as WithNode)[TALLOC_NODE] = node;
+  } else {
+    const old = sealedNodes.get(ptr);
+    if (old) return old;
+    sealedNodes.set(ptr, node);
+  }
+  return node;
+}
+
+/* Unlink tc from its parent's child list (the _TLIST_REMOVE dance). */
+function unlink(tc: TallocNode): void {
+  const parent = tc.parent;
+  if (parent !== null && parent.child === tc) parent.child = tc.next;
+  if (tc.prev !== null) tc.prev.next = tc.next;
+  if (tc.next !== null) tc.next.prev = tc.prev;
+  tc.next = tc.prev = null;
+  tc.parent = null;
+}
+
+/* Make tc the newest child of parent. */
+function linkHead(parent: TallocNode, tc: TallocNode): void {
+  tc.flags &= ~FLAG_FREE; /* re-attached: alive again */
+  tc.parent = parent;
+  tc.prev = null;
+  tc.next = parent.child;
+  if (parent.child !== null) parent.child.prev = tc;
+  parent.child = tc;
+}
+
+function checkCtx(ctx: unknown, fn: string): void {
+  if (ctx !== null && ctx !== undefined && !isObject(ctx)) {
+    throw new TypeError(`${fn}: a talloc context must be an object or null, got ${typeof ctx}`);
+  }
+}
+
+/**
+ * talloc_new(): a new empty context, child of parent.
+ */
+export function tallocNew(parent: TallocCtx): object {
+  const ptr = new TallocContext();
+  if (parent !== null && parent !== undefined) {
+    checkCtx(parent, "tallocNew");
+    linkHead(tallocNode(parent), tallocNode(ptr));
+  }
+  return ptr;
+}
+
+/** What tallocNew returns: a plain named context. */
+export class TallocContext {}
+
+/**
+ * talloc_steal(): make ptr a child of newParent (null: a top-level object).
+ * Returns ptr.
+ */
+export function tallocSteal<T>(newParent: TallocCtx, ptr: T): T {
+  if (!isObject(ptr)) return ptr;
+  checkCtx(newParent, "tallocSteal");
+  const tc = tallocNode(ptr);
+  if (newParent === null || newParent === undefined) {
+    unlink(tc);
+    return ptr;
+  }
+  const newTc = tallocNode(newParent);
+  /* talloc leaves a chunk in place when it already heads newParent's list */
+  if (tc === newTc || (tc.parent === newTc && newTc.child === tc)) return ptr;
+  unlink(tc);
+  linkHead(newTc, tc);
+  return ptr;
+}
+
+/** talloc_move(): a steal (JavaScript cannot clear the caller's variable). */
+export function tallocMove<T>(newCtx: TallocCtx, ptr: T): T {
+  return tallocSteal(newCtx, ptr);
+}
+
+/**
+ * talloc_reparent(): move ptr from oldParent to newParent, only if oldParent
+ * is its parent.  Returns ptr, or null when it was not.
+ */
+export function tallocReparent<T>(oldParent: TallocCtx, newParent: TallocCtx, ptr: T): T | null {
+  if (!isObject(ptr)) return null;
+  const tc = tallocPeekNode(ptr);
+  const cur = tc !== null && tc.parent !== null ? tc.parent.ptr : null;
+  if (cur !== (oldParent ?? null)) return null;
+  return tallocSteal(newParent, ptr);
+}
+
+/** talloc_parent(): the parent of ptr, or null. */
+export function tallocParent(ptr: unknown): object | null {
+  if (!isObject(ptr)) return null;
+  const tc = tallocPeekNode(ptr);
+  return tc !== null && tc.parent !== null ? tc.parent.ptr : null;
+}
+
+/**
+ * talloc_set_destructor(): fn runs when ptr is freed, before its children.
+ * A destructor returning -1 refuses the free.  null removes it.
+ */
+export function tallocSetDestructor<T extends object>(ptr: T, fn: TallocDestructor<T> | null): void {
+  if (!isObject(ptr)) throw new TypeError("tallocSetDestructor: ptr must be an object");
+  if (fn !== null && typeof fn !== "function") {
+    throw new TypeError("tallocSetDestructor: the destructor must be a function or null");
+  }
+  if (fn === null) {
+    const tc = tallocPeekNode(ptr);
+    if (tc !== null) tc.destructor = null;
+    return;
+  }
+  const tc = tallocNode(ptr);
+  tc.flags &= ~FLAG_FREE;
+  tc.destructor = fn as TallocDestructor<never>;
+}
+
+/** The free itself: _tc_free_internal(). */
+function freeInternal(tc: TallocNode): number {
+  if ((tc.flags & FLAG_LOOP) !== 0) {
+    return 0; /* a free loop: stop looping */
+  }
+  const d = tc.destructor;
+  if (d !== null) {
+    if (d === DESTRUCTOR_BUSY) return -1; /* freed again from inside its own destructor */
+    tc.destructor = DESTRUCTOR_BUSY;
+    let r: number | void;
+    try {
+      r = (d as TallocDestructor<object>)(tc.ptr);
+    } catch (e) {
+      if (tc.destructor === DESTRUCTOR_BUSY) tc.destructor = d;
+      throw e;
+    }
+    if (r === -1) {
+      /* only put it back if the destructor did not set another one */
+      if (tc.destructor === DESTRUCTOR_BUSY) tc.destructor = d;
+      return -1;
+    }
+    if (tc.destructor === DESTRUCTOR_BUSY) tc.destructor = null;
+  }
+  /*
+   * talloc only keeps the parent pointer on the newest sibling; after the
+   * unlink a chunk that was not the newest has no way back to its parent.
+   * Children that refuse to die go to that parent (or the null context).
+   */
+  const parent = tc.parent;
+  const wasHead = parent !== null && parent.child === tc;
+  unlink(tc);
+  tc.flags |= FLAG_LOOP;
+  freeChildrenInternal(tc, wasHead ? parent : null);
+  tc.flags = (tc.flags & ~FLAG_LOOP) | FLAG_FREE;
+  return 0;
+}
+
+/* _tc_free_children_internal(): free every child, newest first. */
+function freeChildrenInternal(tc: TallocNode, grandparent: TallocNode | null): void {
+  while (tc.child !== null) {
+    const child = tc.child;
+    if (freeInternal(child) === -1) {
+      if (child.parent !== tc) continue; /* its destructor moved it already */
+      unlink(child);
+      if (grandparent !== null) linkHead(grandparent, child);
+    }
+  }
+}
+
+/**
+ * talloc_free(): run ptr's destructor, then free its children.
+ * Returns 0, or -1 when a destructor refused (or ptr is null).
+ */
+export function tallocFree(ptr: unknown): number {
+  if (ptr === null || ptr === undefined) {
+    setErrno(EINVAL);
+    return -1;
+  }
+  if (!isObject(ptr)) return 0; /* a string or number: nothing to release */
+  const tc = tallocPeekNode(ptr);
+  if (tc === null) return 0; /* never attached: a root without destructor or children */
+  if ((tc.flags & FLAG_FREE) !== 0) {
+    /* C aborts on a double free; here it is refused and changes nothing */
+    setErrno(EINVAL);
+    return -1;
+  }
+  return freeInternal(tc);
+}
+
+/** talloc_free_children(): free the children of ptr, but not ptr. */
+export function tallocFreeChildren(ptr: unknown): void {
+  if (!isObject(ptr)) return;
+  const tc = tallocPeekNode(ptr);
+  if (tc === null) return;
+  freeChildrenInternal(tc, tc.parent);
+}
+
+/** True when ptr has been freed by tallocFree (and not re-attached since). */
+export function tallocIsFreed(ptr: unknown): boolean {
+  if (!isObject(ptr)) return false;
+  const tc = tallocPeekNode(ptr);
+  return tc !== null && (tc.flags & FLAG_FREE) !== 0;
+}
+
+/** talloc_total_blocks(): ptr plus all its descendants. */
+export function tallocTotalBlocks(ptr: unknown): number {
+  if (!isObject(ptr)) return 0;
+  const tc = tallocPeekNode(ptr);
+  if (tc === null) return 1;
+  let n = 1;
+  for (let c = tc.child; c !== null; c = c.next) n += tallocTotalBlocks(c.ptr);
+  return n;
+}
+
+/** The children of ptr, newest first (talloc's own order). */
+export function tallocChildren(ptr: unknown): object[] {
+  const out: object[] = [];
+  if (!isObject(ptr)) return out;
+  const tc = tallocPeekNode(ptr);
+  for (let c = tc !== null ? tc.child : null; c !== null; c = c.next) out.push(c.ptr);
+  return out;
+}
+
+/** talloc_set_name_const(). */
+export function tallocSetName(ptr: object, name: string): void {
+  tallocNode(ptr).name = name;
+}
+
+/** talloc_get_name(): the name set, else the object's class name. */
+export function tallocGetName(ptr: unknown): string {
+  if (!isObject(ptr)) return "UNNAMED";
+  const tc = tallocPeekNode(ptr);
+  if (tc !== null && tc.name !== null) return tc.name;
+  const ctor = (ptr as { constructor?: { name?: string } }).constructor;
+  return ctor && typeof ctor.name === "string" && ctor.name !== "" ? ctor.name : "UNNAMED";
+}

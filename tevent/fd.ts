@@ -1,0 +1,366 @@
+// tevent_fd.c (+ the fd half of tevent_epoll.c): fd events.
+//
+// Node.js owns the descriptors, so readiness comes from the Node object
+// behind one (a net.Socket or any Duplex; a socket descriptor number is
+// wrapped in a net.Socket).  Readiness is level-triggered like epoll: after
+// a handler runs, the event is queued again while its condition holds.
+// TEVENT_FD_READ holds while bytes are buffered, at end of stream and after
+// an error; TEVENT_FD_WRITE while a write would not have to wait.  Handlers
+// do their I/O with teventFdRead / teventFdWrite, which behave like
+// read(2) / write(2) on a non-blocking descriptor.
+
+import { Socket } from "node:net";
+import { Duplex } from "node:stream";
+import { EAGAIN, EBADF, EINVAL, EPIPE, errnoFromNodeError, setErrno } from "../lib/errno";
+import { TallocCtx, tallocFree, tallocSetDestructor, tallocSteal } from "../lib/talloc";
+import {
+  checkContext, checkFunction, FdSource, TeventContext, TeventFd, TeventFdCloseFn, TeventFdHandler,
+  traceEvent, TEVENT_EVENT_TRACE_ATTACH, TEVENT_EVENT_TRACE_BEFORE_HANDLER, TEVENT_EVENT_TRACE_DETACH,
+  TEVENT_FD_READ, TEVENT_FD_WRITE,
+} from "./internal";
+
+interface ReadableInternals {
+  _readableState?: { ended?: boolean };
+}
+
+/** Readiness of a Node.js Duplex (a net.Socket, a TLSSocket, a pipe...). */
+class DuplexSource implements FdSource {
+  error = 0;
+  eof = false;
+  private notify: (() => void) | null = null;
+  private readonly onEvent = (): void => {
+    if (this.notify !== null) this.notify();
+  };
+  private readonly onEnd = (): void => {
+    this.eof = true;
+    this.onEvent();
+  };
+  private readonly onError = (err: unknown): void => {
+    this.error = errnoFromNodeError(err);
+    this.onEvent();
+  };
+  constructor(readonly stream: Duplex, readonly owned: boolean) {}
+
+  ended(): boolean {
+    if (this.eof) return true;
+    const st = (this.stream as unknown as ReadableInternals)._readableState;
+    return st !== undefined && st.ended === true && this.stream.readableLength === 0;
+  }
+
+  poll(): number {
+    const s = this.stream;
+    if (this.error !== 0 || s.destroyed) return TEVENT_FD_READ | TEVENT_FD_WRITE;
+    let r = 0;
+    if (s.readableLength > 0 || this.ended()) r |= TEVENT_FD_READ;
+    const connecting = (s as Socket).connecting === true;
+    if (!connecting && s.writable && !s.writableNeedDrain) r |= TEVENT_FD_WRITE;
+    return r;
+  }
+
+  watch(notify: () => void): void {
+    this.notify = notify;
+    const s = this.stream;
+    s.on("readable", this.onEvent);
+    s.on("drain", this.onEvent);
+    s.on("connect", this.onEvent);
+    s.on("end", this.onEnd);
+    s.on("close", this.onEvent);
+    s.on("error", this.onError);
+  }
+
+  unwatch(): void {
+    this.notify = null;
+    const s = this.stream;
+    s.removeListener("readable", this.onEvent);
+    s.removeListener("drain", this.onEvent);
+    s.removeListener("connect", this.onEvent);
+    s.removeListener("end", this.onEnd);
+    s.removeListener("close", this.onEvent);
+    /* keep swallowing errors of a socket we created: nobody else listens */
+    if (!this.owned) s.removeListener("error", this.onError);
+  }
+
+  close(): void {
+    this.stream.destroy();
+  }
+
+  /* read(2) */
+  read(buf: Uint8Array, count: number): number {
+    const s = this.stream;
+    if (count === 0) return 0;
+    if (s.readableLength === 0) {
+      if (this.ended()) return 0;
+      if (this.error !== 0) {
+        setErrno(this.error);
+        return -1;
+      }
+      if (s.destroyed) return 0;
+      s.read(0); /* make sure Node keeps reading */
+      setErrno(EAGAIN);
+      return -1;
+    }
+    const n = Math.min(count, s.readableLength);
+    const chunk = s.read(n) as Buffer | null ?? s.read() as Buffer | null;
+    if (chunk === null) {
+      setErrno(EAGAIN);
+      return -1;
+    }
+    if (chunk.length > count) {
+      /* a string or object stream gave more than asked: keep the rest */
+      buf.set(chunk.subarray(0, count));
+      s.unshift(chunk.subarray(count));
+      return count;
+    }
+    buf.set(chunk);
+    return chunk.length;
+  }
+
+  /* write(2) */
+  write(buf: Uint8Array, count: number): number {
+    const s = this.stream;
+    if (this.error !== 0) {
+      setErrno(this.error);
+      return -1;
+    }
+    if (s.destroyed || !s.writable) {
+      setErrno(EPIPE);
+      return -1;
+    }
+    if ((s as Socket).connecting === true || s.writableNeedDrain) {
+      setErrno(EAGAIN);
+      return -1;
+    }
+    if (count === 0) return 0;
+    /* the caller may reuse buf at once, as after write(2) */
+    s.write(Buffer.from(buf.subarray(0, count)));
+    return count;
+  }
+}
+
+function readyPush(ev: TeventContext, fde: TeventFd): void {
+  if (fde.queued) return;
+  fde.queued = true;
+  fde.readyNext = null;
+  fde.readyPrev = ev.readyTail;
+  if (ev.readyTail !== null) ev.readyTail.readyNext = fde; else ev.readyHead = fde;
+  ev.readyTail = fde;
+}
+
+function readyRemove(ev: TeventContext, fde: TeventFd): void {
+  if (!fde.queued) return;
+  fde.queued = false;
+  if (fde.readyPrev !== null) fde.readyPrev.readyNext = fde.readyNext; else ev.readyHead = fde.readyNext;
+  if (fde.readyNext !== null) fde.readyNext.readyPrev = fde.readyPrev; else ev.readyTail = fde.readyPrev;
+  fde.readyPrev = fde.readyNext = null;
+}
+
+function fdUnlink(ev: TeventContext, fde: TeventFd): void {
+  if (fde.prev !== null) fde.prev.next = fde.next; else if (ev.fdHead === fde) ev.fdHead = fde.next;
+  if (fde.next !== null) fde.next.prev = fde.prev;
+  fde.prev = fde.next = null;
+  readyRemove(ev, fde);
+}
+
+/* tevent_common_fd_destructor() */
+function fdDestructor(fde: TeventFd): number {
+  if (!fde.destroyed) {
+    fde.destroyed = true;
+    const ev = fde.ev;
+    if (ev !== null) {
+      traceEvent(ev.tracing.fde, fde, TEVENT_EVENT_TRACE_DETACH);
+      fdUnlink(ev, fde);
+    }
+    fde.source.unwatch();
+    if (fde.closeFn !== null) {
+      const closeFn = fde.closeFn as TeventFdCloseFn<unknown>;
+      fde.closeFn = null;
+      closeFn(ev, fde, fde.fd, fde.privateData);
+      fde.fd = -1;
+    }
+    fde.ev = null;
+  }
+  return fde.busy ? -1 : 0;
+}
+
+function sourceFor(fd: unknown): { source: DuplexSource; fdnum: number } | null {
+  if (fd instanceof Duplex) {
+    const h = (fd as unknown as { _handle?: { fd?: number } })._handle;
+    const fdnum = h !== undefined && h !== null && typeof h.fd === "number" ? h.fd : -1;
+    return { source: new DuplexSource(fd, false), fdnum };
+  }
+  if (typeof fd === "number") {
+    if (!Number.isInteger(fd) || fd < 0) return null;
+    try {
+      const sock = new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
+      return { source: new DuplexSource(sock, true), fdnum: fd };
+    } catch {
+      return null;
+    }
+  }
+  throw new TypeError("teventAddFd: fd must be a descriptor number or a Node.js Duplex (net.Socket)");
+}
+
+/**
+ * tevent_add_fd(): call handler when fd becomes readable (TEVENT_FD_READ)
+ * or writable (TEVENT_FD_WRITE).  fd is a socket descriptor number or a
+ * Node.js Duplex.  Returns null with errno EBADF for a descriptor Node
+ * cannot watch.
+ */
+export function teventAddFd<P>(ev: TeventContext, memCtx: TallocCtx, fd: number | Duplex, flags: number,
+                               handler: TeventFdHandler<P>, privateData: P): TeventFd | null {
+  checkContext(ev, "teventAddFd");
+  checkFunction(handler, "teventAddFd: handler");
+  const src = sourceFor(fd);
+  if (src === null) {
+    setErrno(EBADF);
+    return null;
+  }
+  const fde = new TeventFd(ev, src.fdnum, flags & 0xffff, handler, privateData, src.source);
+  tallocSteal(memCtx ?? ev, fde);
+  traceEvent(ev.tracing.fde, fde, TEVENT_EVENT_TRACE_ATTACH);
+  /* DLIST_ADD: newest first */
+  fde.next = ev.fdHead;
+  if (ev.fdHead !== null) ev.fdHead.prev = fde;
+  ev.fdHead = fde;
+  tallocSetDestructor(fde, fdDestructor);
+  src.source.watch(() => {
+    const e = fde.ev;
+    if (e === null) return;
+    readyPush(e, fde);
+    e.wake();
+  });
+  if ((src.source.poll() & fde.flags) !== 0) readyPush(ev, fde);
+  return fde;
+}
+
+/** tevent_fd_get_flags() */
+export function teventFdGetFlags(fde: TeventFd | null): number {
+  if (fde === null || fde === undefined) return 0;
+  return fde.flags;
+}
+
+/** tevent_fd_set_flags() */
+export function teventFdSetFlags(fde: TeventFd | null, flags: number): void {
+  if (fde === null || fde === undefined) return;
+  fde.flags = flags & 0xffff;
+  const ev = fde.ev;
+  if (ev !== null && (fde.source.poll() & fde.flags) !== 0) readyPush(ev, fde);
+}
+
+/** TEVENT_FD_READABLE() / TEVENT_FD_WRITEABLE() / TEVENT_FD_NOT_READABLE() / TEVENT_FD_NOT_WRITEABLE() */
+export function TEVENT_FD_READABLE(fde: TeventFd): void {
+  teventFdSetFlags(fde, teventFdGetFlags(fde) | TEVENT_FD_READ);
+}
+export function TEVENT_FD_WRITEABLE(fde: TeventFd): void {
+  teventFdSetFlags(fde, teventFdGetFlags(fde) | TEVENT_FD_WRITE);
+}
+export function TEVENT_FD_NOT_READABLE(fde: TeventFd): void {
+  teventFdSetFlags(fde, teventFdGetFlags(fde) & ~TEVENT_FD_READ);
+}
+export function TEVENT_FD_NOT_WRITEABLE(fde: TeventFd): void {
+  teventFdSetFlags(fde, teventFdGetFlags(fde) & ~TEVENT_FD_WRITE);
+}
+
+/** tevent_fd_set_close_fn(): called with (ev, fde, fd, privateData) when fde is freed. */
+export function teventFdSetCloseFn<P>(fde: TeventFd, closeFn: TeventFdCloseFn<P> | null): void {
+  fde.closeFn = closeFn;
+}
+
+/** tevent_fd_set_auto_close(): close the descriptor when fde is freed. */
+export function teventFdSetAutoClose(fde: TeventFd): void {
+  const source = fde.source;
+  fde.closeFn = () => source.close();
+}
+
+/** tevent_fd_set_tag() / tevent_fd_get_tag() */
+export function teventFdSetTag(fde: TeventFd, tag: number): void {
+  fde.tag = tag;
+}
+export function teventFdGetTag(fde: TeventFd): number {
+  return fde.tag;
+}
+
+/** The Node.js object behind an fd event (an extension: C has the descriptor itself). */
+export function teventFdGetStream(fde: TeventFd): Duplex {
+  return (fde.source as DuplexSource).stream;
+}
+
+/**
+ * read(2) on the descriptor of fde: up to count bytes into buf.
+ * Returns the number read, 0 at end of stream, or -1 with errno
+ * (EAGAIN when nothing is buffered yet).
+ */
+export function teventFdRead(fde: TeventFd, buf: Uint8Array, count: number = buf.length): number {
+  if (!(fde instanceof TeventFd)) throw new TypeError("teventFdRead: fde must be a TeventFd");
+  if (fde.destroyed || fde.fd === -1 && fde.closeFn === null && fde.ev === null) {
+    setErrno(EBADF);
+    return -1;
+  }
+  if (count < 0 || count > buf.length) {
+    setErrno(EINVAL);
+    return -1;
+  }
+  return (fde.source as DuplexSource).read(buf, count);
+}
+
+/**
+ * write(2) on the descriptor of fde.  Returns count, or -1 with errno
+ * (EAGAIN while Node's buffer is full, EPIPE once the stream is closed).
+ */
+export function teventFdWrite(fde: TeventFd, buf: Uint8Array, count: number = buf.length): number {
+  if (!(fde instanceof TeventFd)) throw new TypeError("teventFdWrite: fde must be a TeventFd");
+  if (fde.destroyed) {
+    setErrno(EBADF);
+    return -1;
+  }
+  if (count < 0 || count > buf.length) {
+    setErrno(EINVAL);
+    return -1;
+  }
+  return (fde.source as DuplexSource).write(buf, count);
+}
+
+/**
+ * Handle one ready fd event (tevent_common_invoke_fd_handler for the first
+ * ready descriptor).  Returns true if a handler ran.
+ */
+export function fdDispatchOne(ev: TeventContext): boolean {
+  for (;;) {
+    const fde = ev.readyHead;
+    if (fde === null) return false;
+    readyRemove(ev, fde);
+    const flags = fde.source.poll() & fde.flags;
+    if (flags === 0) continue;
+    const handler = fde.handler as TeventFdHandler<unknown>;
+    fde.busy = true;
+    traceEvent(ev.tracing.fde, fde, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
+    ev.nesting++;
+    try {
+      handler(ev, fde, flags, fde.privateData);
+    } finally {
+      ev.nesting--;
+      fde.busy = false;
+    }
+    if (fde.destroyed) {
+      tallocSetDestructor(fde, null);
+      tallocFree(fde);
+    } else if (fde.ev === ev && (fde.source.poll() & fde.flags) !== 0) {
+      readyPush(ev, fde); /* level-triggered: still ready */
+    }
+    return true;
+  }
+}
+
+/** Detach every fd event from a context being freed. */
+export function fdsDetachAll(ev: TeventContext): void {
+  for (let fde = ev.fdHead; fde !== null;) {
+    const next: TeventFd | null = fde.next;
+    traceEvent(ev.tracing.fde, fde, TEVENT_EVENT_TRACE_DETACH);
+    readyRemove(ev, fde);
+    fde.source.unwatch();
+    fde.ev = null;
+    fde.prev = fde.next = null;
+    fde = next;
+  }
+  ev.fdHead = null;
+}

@@ -1,0 +1,252 @@
+// tevent.c (+ the loop of tevent_epoll.c): the event context and its loop.
+//
+// The loop sits on Node's.  Handlers run only inside teventLoopOnce,
+// teventLoopWait, teventLoopUntil and teventReqPoll.  One loop iteration
+// does what one epoll_event_loop_once() does: pending signals, else one
+// immediate, else one due timer, else wait for I/O (or the next timer) and
+// handle one fd event.  Immediates and due timers are run synchronously; the
+// loop yields to Node only when it has to wait, so a chain of requests runs
+// at the speed of a JavaScript queue.
+
+import { ELOOP, EINVAL, setErrno } from "../lib/errno";
+import { TallocCtx, tallocSetDestructor, tallocSteal } from "../lib/talloc";
+import { fdDispatchOne, fdsDetachAll } from "./fd";
+import { immediatesDetachAll, loopImmediate } from "./immediate";
+import {
+  TeventContext, tracePoint,
+  TEVENT_TRACE_AFTER_LOOP_ONCE, TEVENT_TRACE_AFTER_WAIT, TEVENT_TRACE_BEFORE_LOOP_ONCE,
+  TEVENT_TRACE_BEFORE_WAIT,
+} from "./internal";
+import { checkSignals, signalsDetachAll } from "./signal";
+import { loopTimerDelay, teventTimevalCurrent, timersDetachAll } from "./timed";
+
+export { TeventContext };
+
+const BACKENDS = ["epoll", "poll", "poll_mt", "standard"];
+
+let abortFn: ((reason: string) => void) | null = null;
+
+/** tevent_set_abort_fn(): called (instead of aborting) on a fatal misuse such as a nested loop. */
+export function teventSetAbortFn(fn: ((reason: string) => void) | null): void {
+  abortFn = fn;
+}
+
+/* tevent_abort(): C aborts the process unless an abort fn is set; a
+ * JavaScript library must not, so it reports and lets the caller fail. */
+function teventAbort(reason: string): void {
+  if (abortFn !== null) abortFn(reason);
+}
+
+/* tevent_common_context_destructor(): events outlive the context, detached. */
+function contextDestructor(ev: TeventContext): number {
+  ev.freed = true;
+  fdsDetachAll(ev);
+  timersDetachAll(ev);
+  immediatesDetachAll(ev);
+  signalsDetachAll(ev);
+  ev.wake();
+  return 0;
+}
+
+/** tevent_context_init(): a new event context, child of memCtx. */
+export function teventContextInit(memCtx: TallocCtx): TeventContext {
+  const ev = new TeventContext();
+  if (memCtx !== null && memCtx !== undefined) tallocSteal(memCtx, ev);
+  tallocSetDestructor(ev, contextDestructor);
+  return ev;
+}
+
+/** tevent_context_init_byname(): every Linux backend name is accepted; they behave alike. */
+export function teventContextInitByname(memCtx: TallocCtx, name: string): TeventContext | null {
+  if (!BACKENDS.includes(name)) return null;
+  return teventContextInit(memCtx);
+}
+
+/** tevent_backend_list() */
+export function teventBackendList(memCtx: TallocCtx): string[] {
+  void memCtx;
+  return BACKENDS.slice();
+}
+
+/** tevent_signal_support() */
+export function teventSignalSupport(ev: TeventContext): boolean {
+  void ev;
+  return true;
+}
+
+/** tevent_loop_allow_nesting() (deprecated in C, as here). */
+export function teventLoopAllowNesting(ev: TeventContext): void {
+  ev.nestingAllowed = true;
+}
+
+/* tevent_common_have_events() */
+export function haveEvents(ev: TeventContext): boolean {
+  return ev.fdHead !== null || ev.teHead !== null || ev.imHead !== null || ev.seHead !== null;
+}
+
+function delayToMs(tv: { tv_sec: number; tv_usec: number }): number {
+  /* round up, as epoll_wait's timeout is computed in C */
+  return tv.tv_sec * 1000 + Math.ceil(tv.tv_usec / 1000);
+}
+
+/* Wait in Node until woken (I/O, a signal) or ms pass.  Resolves true on wake. */
+function waitInNode(ev: TeventContext, ms: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => {
+      const i = ev.waiters.indexOf(wake);
+      if (i >= 0) ev.waiters.splice(i, 1);
+      resolve(false);
+    }, ms);
+    function wake(): void {
+      clearTimeout(timer);
+      resolve(true);
+    }
+    ev.waiters.push(wake);
+  });
+}
+
+function yieldToNode(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+function signalsPending(ev: TeventContext): boolean {
+  return ev.sigPending !== null && ev.sigPending.size > 0;
+}
+
+/* The part of epoll_event_loop() that waits, then handles one event. */
+async function waitPhase(ev: TeventContext): Promise<void> {
+  tracePoint(ev, TEVENT_TRACE_BEFORE_WAIT);
+  if (ev.readyHead === null && !signalsPending(ev)) {
+    for (;;) {
+      const delay = loopTimerDelayPeek(ev);
+      const woken = await waitInNode(ev, delayToMs(delay));
+      ev.lastYield = Date.now();
+      ev.dispatchSinceYield = 0;
+      if (woken || ev.freed) break;
+      /* Node's millisecond timers may fire a little early: wait on until due */
+      if (ev.teHead === null || timerDue(ev)) break;
+    }
+  } else if (++ev.dispatchSinceYield >= 64) {
+    /* fds keep being ready: let Node run its own callbacks now and then */
+    await yieldToNode();
+    ev.lastYield = Date.now();
+    ev.dispatchSinceYield = 0;
+  }
+  tracePoint(ev, TEVENT_TRACE_AFTER_WAIT);
+  if (ev.freed) return;
+  if (signalsPending(ev) && ev.seHead !== null && checkSignals(ev)) return;
+  if (fdDispatchOne(ev)) return;
+  /* timed out: the due timer runs in this same iteration, as in C */
+  if (ev.teHead !== null) loopTimerDelay(ev);
+}
+
+/* How long until the first timer, without running it (30 s when none). */
+function loopTimerDelayPeek(ev: TeventContext): { tv_sec: number; tv_usec: number } {
+  const te = ev.teHead;
+  if (te === null) return { tv_sec: 30, tv_usec: 0 };
+  if (te.nextEvent.tv_sec === 0 && te.nextEvent.tv_usec === 0) return { tv_sec: 0, tv_usec: 0 };
+  const nowTv = teventTimevalCurrent();
+  let sec = te.nextEvent.tv_sec - nowTv.tv_sec;
+  let usec = te.nextEvent.tv_usec - nowTv.tv_usec;
+  if (usec < 0) { sec--; usec += 1000000; }
+  if (sec < 0) return { tv_sec: 0, tv_usec: 0 };
+  return { tv_sec: sec, tv_usec: usec };
+}
+
+function timerDue(ev: TeventContext): boolean {
+  const d = loopTimerDelayPeek(ev);
+  return d.tv_sec === 0 && d.tv_usec === 0;
+}
+
+/*
+ * One loop iteration.  Returns 0 when it finished synchronously, -1 on
+ * error, or a Promise when it has to wait for Node.
+ */
+export function loopOnceInternal(ev: TeventContext): number | Promise<number> {
+  if (ev.freed) {
+    setErrno(EINVAL);
+    return -1;
+  }
+  if (ev.nesting > 0 && !ev.nestingAllowed) {
+    /* C aborts here (tevent_abort_nesting); report and fail instead */
+    teventAbort("tevent_loop_once() nesting");
+    setErrno(ELOOP);
+    return -1;
+  }
+  tracePoint(ev, TEVENT_TRACE_BEFORE_LOOP_ONCE);
+  if (ev.seHead !== null && signalsPending(ev) && checkSignals(ev)) {
+    tracePoint(ev, TEVENT_TRACE_AFTER_LOOP_ONCE);
+    return 0;
+  }
+  if (ev.imHead !== null && loopImmediate(ev)) {
+    tracePoint(ev, TEVENT_TRACE_AFTER_LOOP_ONCE);
+    return 0;
+  }
+  if (ev.teHead !== null && loopTimerDelay(ev) === null) {
+    tracePoint(ev, TEVENT_TRACE_AFTER_LOOP_ONCE);
+    return 0;
+  }
+  return waitPhase(ev).then(() => {
+    tracePoint(ev, TEVENT_TRACE_AFTER_LOOP_ONCE);
+    return 0;
+  });
+}
+
+/**
+ * tevent_loop_once(): run one event (waiting for it if needed).
+ * Resolves to 0, or -1 with getErrno() set (ELOOP when called from a handler).
+ */
+export function teventLoopOnce(ev: TeventContext): Promise<number> {
+  if (!(ev instanceof TeventContext)) throw new TypeError("teventLoopOnce: ev must be a TeventContext");
+  try {
+    const r = loopOnceInternal(ev);
+    return typeof r === "number" ? Promise.resolve(r) : r;
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+const YIELD_CHECK = 1024;
+const YIELD_AFTER_MS = 20;
+
+/* Loop while more() holds.  A long synchronous run yields to Node now and
+ * then (signals and other Node work), which C's ordering cannot observe. */
+export async function runLoop(ev: TeventContext, more: () => boolean): Promise<number> {
+  let n = 0;
+  let since = Date.now();
+  while (more()) {
+    let r = loopOnceInternal(ev);
+    if (typeof r !== "number") {
+      r = await r;
+      since = Date.now();
+    } else if (++n >= YIELD_CHECK) {
+      n = 0;
+      if (Date.now() - since >= YIELD_AFTER_MS) {
+        await yieldToNode();
+        since = Date.now();
+      }
+    }
+    if (r !== 0) return r;
+  }
+  return 0;
+}
+
+/**
+ * tevent_loop_until(): run events until finished(privateData) is true.
+ * Resolves to 0, or -1 on error.
+ */
+export function teventLoopUntil<P>(ev: TeventContext, finished: (privateData: P) => boolean,
+                                   privateData: P): Promise<number> {
+  if (!(ev instanceof TeventContext)) throw new TypeError("teventLoopUntil: ev must be a TeventContext");
+  if (typeof finished !== "function") throw new TypeError("teventLoopUntil: finished must be a function");
+  return runLoop(ev, () => !finished(privateData));
+}
+
+/**
+ * tevent_loop_wait(): run events until none is left (fd, timer,
+ * immediate or signal).  Resolves to 0, or -1 on error.
+ */
+export function teventLoopWait(ev: TeventContext): Promise<number> {
+  if (!(ev instanceof TeventContext)) throw new TypeError("teventLoopWait: ev must be a TeventContext");
+  return runLoop(ev, () => haveEvents(ev));
+}
