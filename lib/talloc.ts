@@ -228,8 +228,7 @@ export function tallocFree(ptr: unknown): number {
     return -1;
   }
   if (!isObject(ptr)) return 0; /* a string or number: nothing to release */
-  const tc = tallocPeekNode(ptr);
-  if (tc === null) return 0; /* never attached: a root without destructor or children */
+  const tc = tallocNode(ptr);
   if ((tc.flags & FLAG_FREE) !== 0) {
     /* C aborts on a double free; here it is refused and changes nothing */
     setErrno(EINVAL);

@@ -1,0 +1,273 @@
+import { expect } from "chai";
+import {
+  EINVAL, ENOMEM, ETIMEDOUT, tallocFree, tallocNew, tallocSetDestructor, tallocSteal, TeventContext, TeventReq,
+  teventContextInit, teventLoopOnce, teventLoopWait, teventReqCallbackData, teventReqCreate, teventReqData,
+  teventReqDone, teventReqError, teventReqIsError, teventReqIsInProgress, teventReqIsUnixError, teventReqNomem,
+  teventReqOom, teventReqPoll, teventReqPollUnix, teventReqPost, teventReqPrint, teventReqReceived,
+  teventReqSetCallback, teventReqSetCancelFn, teventReqSetCleanupFn, teventReqSetEndtime, teventReqSetPrintFn,
+  teventReqSimpleRecvUnix, teventReqStateName, teventTimevalCurrentOfs, teventTimevalZero, teventReqResetEndtime,
+  teventReqDeferCallback, teventReqNotifyCallback, teventWakeupSend, teventWakeupRecv, teventReqCancel,
+  TEVENT_REQ_DONE, TEVENT_REQ_IN_PROGRESS, TEVENT_REQ_NO_MEMORY, TEVENT_REQ_RECEIVED, TEVENT_REQ_TIMED_OUT,
+  TEVENT_REQ_USER_ERROR,
+} from "../../index";
+
+class FooState { x = 0; }
+
+describe("tevent_req (tevent_req.c)", () => {
+  let ev: TeventContext;
+  beforeEach(() => { ev = teventContextInit(null); });
+  afterEach(() => { tallocFree(ev); });
+
+  it("state values and names are C's", () => {
+    expect([TEVENT_REQ_IN_PROGRESS, TEVENT_REQ_DONE, TEVENT_REQ_USER_ERROR, TEVENT_REQ_TIMED_OUT,
+      TEVENT_REQ_NO_MEMORY, TEVENT_REQ_RECEIVED]).to.deep.equal([1, 2, 3, 4, 5, 6]);
+    expect(teventReqStateName(TEVENT_REQ_USER_ERROR)).to.equal("TEVENT_REQ_USER_ERROR");
+  });
+
+  it("create: in progress, data is the state passed, a child of the request", () => {
+    const st = new FooState();
+    const req = teventReqCreate(ev, st);
+    expect(teventReqIsInProgress(req)).to.equal(true);
+    expect(teventReqData(req)).to.equal(st);
+    expect(req.data).to.equal(st);
+    expect(teventReqIsError(req)).to.deep.equal({ ret: true, state: TEVENT_REQ_IN_PROGRESS, error: 0 });
+    tallocFree(req);
+  });
+
+  it("cleanup states, cancel, print and repeated notification follow C (checked against libtevent)", async () => {
+    const log: string[] = [];
+    const req = teventReqCreate(ev, new FooState(), "struct foo_state");
+    expect(teventReqPrint(null, req)).to.match(
+      /^tevent_req\[0x[0-9a-f]+\/struct foo_state\]: state\[1\] error\[0 \(0x0\)\]  state\[struct foo_state \(0x[0-9a-f]+\)\] timer\[\(nil\)\] finish\[\(null\)\]$/);
+    teventReqSetCleanupFn(req, (_r, st) => log.push(`cleanup state=${st}`));
+    teventReqSetCallback(req, (r) => log.push(`cb ${teventReqCallbackData(r)} in_progress=${teventReqIsInProgress(r)}`), "A");
+    expect(teventReqSetEndtime(req, ev, teventTimevalCurrentOfs(100, 0))).to.equal(true);
+    expect(teventReqPrint(null, req)).to.match(/timer\[0x[0-9a-f]+\] finish\[\(null\)\]$/);
+    log.push(`cancel no fn -> ${teventReqCancel(req)}`);
+    teventReqSetCancelFn(req, () => { log.push("cancel_fn"); return true; });
+    log.push(`cancel fn -> ${teventReqCancel(req)}`);
+    teventReqError(req, 5);
+    expect(teventReqPrint(null, req)).to.match(/state\[3\] error\[5 \(0x5\)\].*timer\[\(nil\)\] finish\[tevent_req_error\]$/);
+    log.push("post after error");
+    teventReqPost(req, ev);
+    await teventLoopOnce(ev);
+    log.push("done after error");
+    teventReqDone(req);
+    log.push(`is_error=${JSON.stringify(teventReqIsError(req))}`);
+    teventReqReceived(req);
+    log.push(`data after received ${teventReqData(req)}; cbdata ${teventReqCallbackData(req)}`);
+    log.push(`is_error=${JSON.stringify(teventReqIsError(req))}`);
+    log.push(`free -> ${tallocFree(req)}`);
+    expect(log).to.deep.equal([
+      "cancel no fn -> false", "cancel_fn", "cancel fn -> true",
+      "cleanup state=3", "cb A in_progress=false",
+      "post after error", "cb A in_progress=false",
+      "done after error", "cb A in_progress=false",
+      'is_error={"ret":false,"state":2,"error":0}',
+      "cleanup state=6",
+      "data after received null; cbdata A",
+      'is_error={"ret":true,"state":6,"error":0}',
+      "free -> 0",
+    ]);
+  });
+
+  it("freeing a pending request: no callback, cleanup with TEVENT_REQ_RECEIVED, state freed (checked against libtevent)", () => {
+    const log: string[] = [];
+    const st = new FooState();
+    const req = teventReqCreate(ev, st);
+    const sub = tallocSteal(st, { name: "subreq-state" });
+    tallocSetDestructor(sub, () => { log.push("state child freed"); });
+    teventReqSetCleanupFn(req, (_r, s) => log.push(`cleanup state=${s}`));
+    teventReqSetCallback(req, () => log.push("callback"), null);
+    expect(tallocFree(req)).to.equal(0);
+    expect(log).to.deep.equal(["cleanup state=6", "state child freed"]);
+  });
+
+  it("done then free: cleanup sees DONE, then RECEIVED (checked against libtevent)", () => {
+    const log: string[] = [];
+    const req = teventReqCreate(ev, new FooState());
+    teventReqSetCleanupFn(req, (_r, s) => log.push(`cleanup state=${s}`));
+    teventReqDone(req);
+    expect(tallocFree(req)).to.equal(0);
+    expect(log).to.deep.equal(["cleanup state=2", "cleanup state=6"]);
+  });
+
+  it("set_endtime: TEVENT_REQ_TIMED_OUT, error untouched (checked against libtevent)", async () => {
+    const log: string[] = [];
+    const req = teventReqCreate(ev, new FooState());
+    teventReqSetCleanupFn(req, (_r, s) => log.push(`cleanup state=${s}`));
+    teventReqSetCallback(req, () => log.push("cb C"), null);
+    teventReqSetEndtime(req, ev, teventTimevalZero());
+    await teventLoopOnce(ev);
+    expect(log).to.deep.equal(["cleanup state=4", "cb C"]);
+    expect(teventReqIsError(req)).to.deep.equal({ ret: true, state: TEVENT_REQ_TIMED_OUT, error: 0 });
+    expect(teventReqIsUnixError(req)).to.deep.equal({ ret: true, perrno: ETIMEDOUT });
+    tallocFree(req);
+  });
+
+  it("reset_endtime cancels the time-out; finishing removes the timer", async () => {
+    const req = teventReqCreate(ev, new FooState());
+    teventReqSetEndtime(req, ev, teventTimevalZero());
+    teventReqResetEndtime(req);
+    expect(await teventLoopWait(ev)).to.equal(0);
+    expect(teventReqIsInProgress(req)).to.equal(true);
+    teventReqSetEndtime(req, ev, teventTimevalCurrentOfs(60, 0));
+    teventReqDone(req);
+    expect(await teventLoopWait(ev)).to.equal(0); /* no timer left behind */
+    tallocFree(req);
+  });
+
+  it("error(0) returns false and changes nothing", () => {
+    const req = teventReqCreate(ev, new FooState());
+    let called = 0;
+    teventReqSetCallback(req, () => { called++; }, null);
+    expect(teventReqError(req, 0)).to.equal(false);
+    expect(teventReqIsInProgress(req)).to.equal(true);
+    expect(called).to.equal(0);
+    expect(teventReqError(req, EINVAL)).to.equal(true);
+    expect(called).to.equal(1);
+    expect(teventReqIsError(req)).to.deep.equal({ ret: true, state: TEVENT_REQ_USER_ERROR, error: EINVAL });
+    tallocFree(req);
+  });
+
+  it("nomem and oom finish with TEVENT_REQ_NO_MEMORY (ENOMEM for the unix helpers)", () => {
+    const r1 = teventReqCreate(ev, new FooState());
+    expect(teventReqNomem({}, r1)).to.equal(false);
+    expect(teventReqIsInProgress(r1)).to.equal(true);
+    expect(teventReqNomem(null, r1)).to.equal(true);
+    expect(teventReqIsError(r1)).to.deep.equal({ ret: true, state: TEVENT_REQ_NO_MEMORY, error: 0 });
+    expect(teventReqSimpleRecvUnix(r1)).to.equal(ENOMEM);
+    const r2 = teventReqCreate(ev, new FooState());
+    teventReqOom(r2);
+    expect(teventReqIsUnixError(r2)).to.deep.equal({ ret: true, perrno: ENOMEM });
+    expect(teventReqSimpleRecvUnix(r2)).to.equal(ENOMEM);
+    expect(r2.data).to.equal(null);
+    const r3 = teventReqCreate(ev, new FooState());
+    teventReqDone(r3);
+    expect(teventReqIsUnixError(r3)).to.deep.equal({ ret: false, perrno: 0 });
+    expect(teventReqSimpleRecvUnix(r3)).to.equal(0);
+    expect(teventReqIsError(r3).state).to.equal(TEVENT_REQ_RECEIVED);
+  });
+
+  it("a callback never runs inside _send: post delivers from the loop", async () => {
+    const log: string[] = [];
+    function fooSend(memCtx: object | null, e: TeventContext, fail: number): TeventReq {
+      const req = teventReqCreate(memCtx, new FooState());
+      if (fail !== 0) {
+        teventReqError(req, fail);
+        return teventReqPost(req, e);
+      }
+      teventReqDone(req);
+      return teventReqPost(req, e);
+    }
+    const a = fooSend(ev, ev, 0);
+    teventReqSetCallback(a, (r) => log.push(`a ${teventReqSimpleRecvUnix(r)}`), null);
+    const b = fooSend(ev, ev, EINVAL);
+    teventReqSetCallback(b, (r) => log.push(`b ${teventReqSimpleRecvUnix(r)}`), null);
+    log.push("after send");
+    expect(await teventLoopWait(ev)).to.equal(0);
+    expect(log).to.deep.equal(["after send", "a 0", `b ${EINVAL}`]);
+  });
+
+  it("defer_callback sends the notification through the immediate queue, in order", async () => {
+    const log: string[] = [];
+    const reqs = [0, 1, 2].map(() => teventReqCreate(ev, new FooState()));
+    reqs.forEach((r, i) => teventReqSetCallback(r, () => log.push(`cb ${i}`), null));
+    for (const r of reqs) {
+      teventReqDeferCallback(r, ev);
+      teventReqDone(r);
+    }
+    log.push("all done");
+    await teventLoopWait(ev);
+    expect(log).to.deep.equal(["all done", "cb 0", "cb 1", "cb 2"]);
+    /* the deferral is used once: a later notify calls back directly */
+    teventReqNotifyCallback(reqs[0]);
+    expect(log[log.length - 1]).to.equal("cb 0");
+    reqs.forEach((r) => tallocFree(r));
+  });
+
+  it("nested subrequests: callbacks run innermost first and freeing the outer request cancels the inner", async () => {
+    const log: string[] = [];
+    function innerSend(memCtx: object, e: TeventContext, name: string): TeventReq {
+      const req = teventReqCreate(memCtx, { name });
+      teventReqSetCleanupFn(req, (_r, s) => log.push(`${name} cleanup ${s}`));
+      teventReqSetEndtime(req, e, teventTimevalZero()); /* finishes from the loop */
+      return req;
+    }
+    function outerSend(memCtx: object | null, e: TeventContext): TeventReq {
+      const state = { n: 0 };
+      const req = teventReqCreate(memCtx, state);
+      const sub = innerSend(state, e, "inner");
+      teventReqSetCallback(sub, (s) => {
+        const r = teventReqCallbackData(s) as TeventReq;
+        log.push("outer got inner");
+        tallocFree(s);
+        teventReqDone(r);
+      }, req);
+      return req;
+    }
+    const o = outerSend(ev, ev);
+    teventReqSetCallback(o, () => log.push("outer done"), null);
+    expect(await teventReqPoll(o, ev)).to.equal(true);
+    expect(log).to.deep.equal(["inner cleanup 4", "outer got inner", "inner cleanup 6", "outer done"]);
+    tallocFree(o);
+
+    log.length = 0;
+    const o2 = outerSend(ev, ev);
+    tallocFree(o2);
+    expect(await teventLoopWait(ev)).to.equal(0);
+    expect(log).to.deep.equal(["inner cleanup 6"]);
+  });
+
+  it("custom print fn; print of null", () => {
+    const req = teventReqCreate(ev, new FooState());
+    teventReqSetPrintFn(req, (r) => `foo[${teventReqIsInProgress(r)}]`);
+    expect(teventReqPrint(null, req)).to.equal("foo[true]");
+    expect(req.print(null)).to.equal("foo[true]");
+    expect(teventReqPrint(null, null)).to.equal("tevent_req[NULL]");
+    tallocFree(req);
+  });
+
+  it("methods do the same as the free functions", async () => {
+    const req = teventReqCreate(tallocNew(null), new FooState());
+    const seen: unknown[] = [];
+    req.setCallback((r) => seen.push(r.callbackData(), r.isInProgress(), r.isError()), "pvt");
+    expect(req.error(EINVAL)).to.equal(true);
+    expect(seen).to.deep.equal(["pvt", false, { ret: true, state: 3, error: EINVAL }]);
+    req.received();
+    expect(req.data).to.equal(null);
+  });
+
+  it("poll runs the loop until the request is done; poll_unix gives the errno of a failing loop", async () => {
+    const req = teventReqCreate(ev, new FooState());
+    teventReqSetEndtime(req, ev, teventTimevalCurrentOfs(0, 2000));
+    expect(await teventReqPoll(req, ev)).to.equal(true);
+    expect(teventReqIsError(req).state).to.equal(TEVENT_REQ_TIMED_OUT);
+    const e2 = teventContextInit(null);
+    tallocFree(e2);
+    const req2 = teventReqCreate(null, new FooState());
+    expect(await teventReqPollUnix(req2, e2)).to.deep.equal({ ret: false, err: EINVAL });
+    tallocFree(req2);
+  });
+});
+
+describe("tevent_wakeup_send/recv", () => {
+  it("finishes as TIMED_OUT at the wake-up time; recv is true then, false for done or error (checked against libtevent)", async () => {
+    const ev = teventContextInit(null);
+    const log: string[] = [];
+    const req = teventWakeupSend(ev, ev, teventTimevalCurrentOfs(0, 1000));
+    teventReqSetCallback(req, () => log.push("cb"), null);
+    expect(await teventReqPoll(req, ev)).to.equal(true);
+    expect(teventReqIsError(req)).to.deep.equal({ ret: true, state: TEVENT_REQ_TIMED_OUT, error: 0 });
+    expect(teventWakeupRecv(req)).to.equal(true);
+    expect(req.data).to.not.equal(null);
+    const r2 = teventWakeupSend(ev, ev, teventTimevalCurrentOfs(100, 0));
+    teventReqDone(r2);
+    expect(teventWakeupRecv(r2)).to.equal(false);
+    const r3 = teventWakeupSend(ev, ev, teventTimevalCurrentOfs(100, 0));
+    teventReqError(r3, 3);
+    expect(teventWakeupRecv(r3)).to.equal(false);
+    expect(log).to.deep.equal(["cb"]);
+    tallocFree(ev);
+  });
+});
