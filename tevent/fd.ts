@@ -9,6 +9,7 @@
 // do their I/O with teventFdRead / teventFdWrite, which behave like
 // read(2) / write(2) on a non-blocking descriptor.
 
+import { fstatSync } from "node:fs";
 import { Socket } from "node:net";
 import { Duplex } from "node:stream";
 import { EAGAIN, EBADF, EINVAL, EPIPE, errnoFromNodeError, setErrno } from "../lib/errno";
@@ -39,7 +40,8 @@ class DuplexSource implements FdSource {
     this.error = errnoFromNodeError(err);
     this.onEvent();
   };
-  constructor(readonly stream: Duplex, readonly owned: boolean) {}
+  /* release: for a socket made for a descriptor number, see ownedSocket() */
+  constructor(readonly stream: Duplex, public release: (() => void) | null) {}
 
   ended(): boolean {
     if (this.eof) return true;
@@ -76,8 +78,12 @@ class DuplexSource implements FdSource {
     s.removeListener("connect", this.onEvent);
     s.removeListener("end", this.onEnd);
     s.removeListener("close", this.onEvent);
-    /* keep swallowing errors of a socket we created: nobody else listens */
-    if (!this.owned) s.removeListener("error", this.onError);
+    s.removeListener("error", this.onError);
+    if (this.release !== null) {
+      const release = this.release;
+      this.release = null;
+      release();
+    }
   }
 
   close(): void {
@@ -182,20 +188,95 @@ function fdDestructor(fde: TeventFd): number {
   return fde.busy ? -1 : 0;
 }
 
+/*
+ * The sockets made for descriptor numbers: one per descriptor.  C leaves a
+ * descriptor alone when its fd event is freed without auto close, and a
+ * later tevent_add_fd() on it sees the unread data.  A libuv handle cannot
+ * let go of its descriptor without closing it, so the socket is kept: it
+ * stops reading and no longer holds the Node.js loop open, and the next
+ * teventAddFd on the same descriptor (the same open file: dev and inode
+ * are compared, the number may have been reused) takes it up again.
+ */
+interface OwnedSocket {
+  sock: Socket;
+  dev: number;
+  ino: number;
+  users: number;
+}
+const ownedSockets = new Map<number, OwnedSocket>();
+
+interface HandleInternals {
+  _handle?: { fd?: number; reading?: boolean; readStart?(): number; readStop?(): number } | null;
+}
+
+function handleOf(s: Duplex): HandleInternals["_handle"] {
+  return (s as unknown as HandleInternals)._handle;
+}
+
+function ownedRelease(o: OwnedSocket): void {
+  if (--o.users > 0 || o.sock.destroyed) return;
+  /* what net does under back-pressure: stop reading from the descriptor */
+  const h = handleOf(o.sock);
+  if (h !== null && h !== undefined && h.reading === true && typeof h.readStop === "function") {
+    h.reading = false;
+    h.readStop();
+  }
+  o.sock.unref();
+}
+
+function ownedSocket(fd: number): OwnedSocket | null {
+  let dev: number;
+  let ino: number;
+  try {
+    const st = fstatSync(fd);
+    dev = st.dev;
+    ino = st.ino;
+  } catch {
+    return null; /* EBADF */
+  }
+  const old = ownedSockets.get(fd);
+  if (old !== undefined) {
+    if (!old.sock.destroyed && old.dev === dev && old.ino === ino) {
+      if (old.users++ === 0) {
+        old.sock.ref();
+        const h = handleOf(old.sock);
+        if (h !== null && h !== undefined && h.reading !== true && typeof h.readStart === "function") {
+          h.reading = true;
+          h.readStart();
+        }
+      }
+      return old;
+    }
+    /* closed behind our back: the old socket must not close the new file */
+    ownedSockets.delete(fd);
+  }
+  let sock: Socket;
+  try {
+    sock = new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
+  } catch {
+    return null;
+  }
+  const o: OwnedSocket = { sock, dev, ino, users: 1 };
+  /* nobody else listens for errors of a socket we made */
+  sock.on("error", () => undefined);
+  sock.on("close", () => {
+    if (ownedSockets.get(fd) === o) ownedSockets.delete(fd);
+  });
+  ownedSockets.set(fd, o);
+  return o;
+}
+
 function sourceFor(fd: unknown): { source: DuplexSource; fdnum: number } | null {
   if (fd instanceof Duplex) {
-    const h = (fd as unknown as { _handle?: { fd?: number } })._handle;
+    const h = handleOf(fd);
     const fdnum = h !== undefined && h !== null && typeof h.fd === "number" ? h.fd : -1;
-    return { source: new DuplexSource(fd, false), fdnum };
+    return { source: new DuplexSource(fd, null), fdnum };
   }
   if (typeof fd === "number") {
     if (!Number.isInteger(fd) || fd < 0) return null;
-    try {
-      const sock = new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
-      return { source: new DuplexSource(sock, true), fdnum: fd };
-    } catch {
-      return null;
-    }
+    const o = ownedSocket(fd);
+    if (o === null) return null;
+    return { source: new DuplexSource(o.sock, () => ownedRelease(o)), fdnum: fd };
   }
   throw new TypeError("teventAddFd: fd must be a descriptor number or a Node.js Duplex (net.Socket)");
 }
@@ -226,10 +307,17 @@ export function teventAddFd<P>(ev: TeventContext, memCtx: TallocCtx, fd: number 
   src.source.watch(() => {
     const e = fde.ev;
     if (e === null) return;
+    /* epoll reports only the conditions asked for: a readable fd with
+     * flags 0 must not wake the loop (it would return having done nothing) */
+    if ((fde.source.poll() & fde.flags) === 0) return;
     readyPush(e, fde);
     e.wake();
   });
-  if ((src.source.poll() & fde.flags) !== 0) readyPush(ev, fde);
+  if ((src.source.poll() & fde.flags) !== 0) {
+    readyPush(ev, fde);
+    /* added from a Node.js callback while a loop waits: nothing else would wake it */
+    ev.wake();
+  }
   return fde;
 }
 
@@ -244,7 +332,10 @@ export function teventFdSetFlags(fde: TeventFd | null, flags: number): void {
   if (fde === null || fde === undefined) return;
   fde.flags = flags & 0xffff;
   const ev = fde.ev;
-  if (ev !== null && (fde.source.poll() & fde.flags) !== 0) readyPush(ev, fde);
+  if (ev !== null && (fde.source.poll() & fde.flags) !== 0) {
+    readyPush(ev, fde);
+    ev.wake(); /* as epoll_ctl() does for a loop waiting in epoll_wait() */
+  }
 }
 
 /** TEVENT_FD_READABLE() / TEVENT_FD_WRITEABLE() / TEVENT_FD_NOT_READABLE() / TEVENT_FD_NOT_WRITEABLE() */
@@ -363,4 +454,13 @@ export function fdsDetachAll(ev: TeventContext): void {
     fde = next;
   }
   ev.fdHead = null;
+}
+
+/** Drop queued fd events whose conditions no longer hold (epoll would not report them). */
+export function fdPruneReady(ev: TeventContext): void {
+  for (let fde = ev.readyHead; fde !== null;) {
+    const next: TeventFd | null = fde.readyNext;
+    if ((fde.source.poll() & fde.flags) === 0) readyRemove(ev, fde);
+    fde = next;
+  }
 }

@@ -81,8 +81,7 @@ export class TeventContext {
 
   /* loops of this context waiting for Node (each has its own wake-up) */
   waiters: Array<() => void> = [];
-  /* time of the last yield to Node, for fairness while fds keep being ready */
-  lastYield = 0;
+  /* fd events handled since the last yield to Node, for fairness */
   dispatchSinceYield = 0;
 
   freed = false;

@@ -17,8 +17,9 @@ export const SA_SIGINFO = 4;
 export const SA_RESTART = 0x10000000;
 export const SA_RESETHAND = 0x80000000;
 
-/* TEVENT_NUM_SIGNALS on Linux: SIGRTMAX + 1 */
-const TEVENT_NUM_SIGNALS = 65;
+/* tevent_num_signals() of libtevent 0.14 on Linux x86_64 (measured: 68,
+ * although only 1..SIGRTMAX = 64 can be caught) */
+const TEVENT_NUM_SIGNALS = 68;
 
 /** tevent_num_signals() */
 export function teventNumSignals(): number {
@@ -30,24 +31,33 @@ for (const [name, num] of Object.entries(osConstants.signals)) {
   if (!SIGNAL_NAMES.has(num)) SIGNAL_NAMES.set(num, name);
 }
 
-/* One process listener per signal number, shared by every context. */
+/*
+ * One process listener per signal number, shared by every context.  As in
+ * C (sig_state in tevent_signal.c) the handler list and the count of
+ * deliveries are process-wide: a delivery wakes every context with a
+ * handler for the signal, and the first of them to loop runs all the
+ * handlers, each with its own context (checked against libtevent).
+ */
 interface SigState {
   name: string;
   listener: () => void;
-  events: Set<TeventSignal>;
+  /* sig_handlers[signum]: newest first (DLIST_ADD) */
+  handlers: TeventSignal[];
+  /* deliveries not yet handled */
+  count: number;
 }
 const sigStates = new Map<number, SigState>();
 
 function deliver(signum: number): void {
   const st = sigStates.get(signum);
   if (st === undefined) return;
-  const seen = new Set<TeventContext>();
-  for (const se of st.events) {
+  st.count++;
+  /* tevent_common_signal_handler(): write to the pipe of each context */
+  for (const se of st.handlers) {
     const ev = se.ev;
-    if (ev === null || seen.has(ev)) continue;
-    seen.add(ev);
+    if (ev === null) continue;
     if (ev.sigPending === null) ev.sigPending = new Map();
-    ev.sigPending.set(signum, (ev.sigPending.get(signum) ?? 0) + 1);
+    ev.sigPending.set(signum, st.count);
     ev.wake();
   }
 }
@@ -61,8 +71,9 @@ function seUnlink(ev: TeventContext, se: TeventSignal): void {
 function releaseProcessListener(se: TeventSignal): void {
   const st = sigStates.get(se.signum);
   if (st === undefined) return;
-  st.events.delete(se);
-  if (st.events.size === 0) {
+  const i = st.handlers.indexOf(se);
+  if (i >= 0) st.handlers.splice(i, 1);
+  if (st.handlers.length === 0) {
     process.removeListener(st.name as NodeJS.Signals, st.listener);
     sigStates.delete(se.signum);
   }
@@ -106,12 +117,12 @@ export function teventAddSignal<P>(ev: TeventContext, memCtx: TallocCtx, signum:
       setErrno(EINVAL);
       return null;
     }
-    st = { name, listener, events: new Set() };
+    st = { name, listener, handlers: [], count: 0 };
     sigStates.set(signum, st);
   }
   const se = new TeventSignal(ev, signum, saFlags >>> 0, handler, privateData);
   tallocSteal(memCtx ?? ev, se);
-  st.events.add(se);
+  st.handlers.unshift(se);
   traceEvent(ev.tracing.se, se, TEVENT_EVENT_TRACE_ATTACH);
   /* DLIST_ADD: newest first */
   se.next = ev.seHead;
@@ -131,24 +142,24 @@ export function teventSignalGetTag(se: TeventSignal): number {
 
 /**
  * tevent_common_check_signal(): run the handlers of every signal that
- * arrived.  Returns true if any handler ran.
+ * arrived, in signal number order, those of every context (newest first).
+ * Returns true if any handler ran.
  */
 export function checkSignals(ev: TeventContext): boolean {
-  const pending = ev.sigPending;
-  if (pending === null || pending.size === 0) return false;
-  const nums = [...pending.keys()].sort((a, b) => a - b);
+  /* empty the wake-up "pipe" of this context */
+  ev.sigPending = null;
+  const nums = [...sigStates.keys()].sort((a, b) => a - b);
   let ran = false;
   for (const signum of nums) {
-    const count = pending.get(signum) ?? 0;
-    pending.delete(signum);
-    if (count === 0) continue;
-    for (let se = ev.seHead; se !== null;) {
-      const next: TeventSignal | null = se.next;
-      if (se.signum === signum) {
-        ran = true;
-        invokeSignal(ev, se, signum, count);
-      }
-      se = next;
+    const st = sigStates.get(signum);
+    if (st === undefined || st.count === 0) continue;
+    const count = st.count;
+    st.count = 0;
+    for (const se of st.handlers.slice()) {
+      const sev = se.ev;
+      if (sev === null || se.destroyed) continue;
+      ran = true;
+      invokeSignal(sev, se, signum, count);
     }
   }
   return ran;
@@ -180,7 +191,7 @@ export function signalsDetachAll(ev: TeventContext): void {
     traceEvent(ev.tracing.se, se, TEVENT_EVENT_TRACE_DETACH);
     se.ev = null;
     se.prev = se.next = null;
-    releaseProcessListener(se);
+    /* as in C the process handler stays until the se itself is freed */
     se = next;
   }
   ev.seHead = null;

@@ -10,7 +10,7 @@
 
 import { ELOOP, EINVAL, setErrno } from "../lib/errno";
 import { TallocCtx, tallocSetDestructor, tallocSteal } from "../lib/talloc";
-import { fdDispatchOne, fdsDetachAll } from "./fd";
+import { fdDispatchOne, fdPruneReady, fdsDetachAll } from "./fd";
 import { immediatesDetachAll, loopImmediate } from "./immediate";
 import {
   TeventContext, tracePoint,
@@ -116,28 +116,35 @@ function signalsPending(ev: TeventContext): boolean {
 /* The part of epoll_event_loop() that waits, then handles one event. */
 async function waitPhase(ev: TeventContext): Promise<void> {
   tracePoint(ev, TEVENT_TRACE_BEFORE_WAIT);
-  if (ev.readyHead === null && !signalsPending(ev)) {
-    for (;;) {
-      const delay = loopTimerDelayPeek(ev);
-      const woken = await waitInNode(ev, delayToMs(delay));
-      ev.lastYield = Date.now();
-      ev.dispatchSinceYield = 0;
-      if (woken || ev.freed) break;
-      /* Node's millisecond timers may fire a little early: wait on until due */
-      if (ev.teHead === null || timerDue(ev)) break;
+  let timedOut = false;
+  for (;;) {
+    /* like epoll, report only descriptors that are ready now */
+    fdPruneReady(ev);
+    if (ev.readyHead !== null || signalsPending(ev)) {
+      if (++ev.dispatchSinceYield >= 64) {
+        /* fds keep being ready: let Node run its own callbacks now and then */
+        await yieldToNode();
+        ev.dispatchSinceYield = 0;
+      }
+      break;
     }
-  } else if (++ev.dispatchSinceYield >= 64) {
-    /* fds keep being ready: let Node run its own callbacks now and then */
-    await yieldToNode();
-    ev.lastYield = Date.now();
+    const woken = await waitInNode(ev, delayToMs(loopTimerDelayPeek(ev)));
     ev.dispatchSinceYield = 0;
+    if (ev.freed) break;
+    if (!woken) {
+      /* Node's millisecond timers may fire a little early: wait on until due */
+      if (ev.teHead === null || timerDue(ev)) {
+        timedOut = true;
+        break;
+      }
+    }
   }
   tracePoint(ev, TEVENT_TRACE_AFTER_WAIT);
   if (ev.freed) return;
-  if (signalsPending(ev) && ev.seHead !== null && checkSignals(ev)) return;
+  if (signalsPending(ev) && checkSignals(ev)) return;
   if (fdDispatchOne(ev)) return;
   /* timed out: the due timer runs in this same iteration, as in C */
-  if (ev.teHead !== null) loopTimerDelay(ev);
+  if (timedOut && ev.teHead !== null) loopTimerDelay(ev);
 }
 
 /* How long until the first timer, without running it (30 s when none). */
@@ -174,7 +181,7 @@ export function loopOnceInternal(ev: TeventContext): number | Promise<number> {
     return -1;
   }
   tracePoint(ev, TEVENT_TRACE_BEFORE_LOOP_ONCE);
-  if (ev.seHead !== null && signalsPending(ev) && checkSignals(ev)) {
+  if (signalsPending(ev) && checkSignals(ev)) {
     tracePoint(ev, TEVENT_TRACE_AFTER_LOOP_ONCE);
     return 0;
   }

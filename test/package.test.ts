@@ -1,0 +1,92 @@
+// The package entry points: CommonJS and ESM faces of the root and the subpaths.
+import { expect } from "chai";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+
+/* dist/test/package.test.js -> the repository root */
+const ROOT = join(__dirname, "..", "..");
+
+/* Run node in the repository root and parse the JSON it prints. */
+function nodeJson(args: string[]): unknown {
+  const out = execFileSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", timeout: 10000 });
+  return JSON.parse(out);
+}
+
+const memo = new Map<string, string[]>();
+function cached(key: string, get: () => string[]): string[] {
+  let v = memo.get(key);
+  if (v === undefined) memo.set(key, v = get());
+  return v;
+}
+
+function esmNames(specifier: string): string[] {
+  return cached(`esm ${specifier}`, () => esmNamesUncached(specifier));
+}
+
+function cjsNames(specifier: string): string[] {
+  return cached(`cjs ${specifier}`, () => cjsNamesUncached(specifier));
+}
+
+function esmNamesUncached(specifier: string): string[] {
+  const code = `const m = await import(${JSON.stringify(specifier)});` +
+    "console.log(JSON.stringify(Object.keys(m).filter((n) => n !== 'default').sort()));";
+  return nodeJson(["--input-type=module", "-e", code]) as string[];
+}
+
+function cjsNamesUncached(specifier: string): string[] {
+  const code = `const m = require(${JSON.stringify(specifier)});` +
+    "console.log(JSON.stringify(Object.keys(m).filter((n) => n !== 'default' && n !== '__esModule').sort()));";
+  return nodeJson(["-e", code]) as string[];
+}
+
+describe("package entry points", function () {
+  this.timeout(20000);
+
+  it("require and import of the package root expose the same names", () => {
+    const cjs = cjsNames("tevent-tsocket");
+    const esm = esmNames("tevent-tsocket");
+    expect(cjs.length).to.be.greaterThan(50);
+    expect(esm).to.deep.equal(cjs);
+    for (const name of ["teventContextInit", "teventAddFd", "teventAddSignal", "teventLoopOnce", "tallocFree",
+      "getErrno", "TEVENT_FD_READ", "EINVAL", "SA_RESETHAND"]) {
+      expect(cjs, name).to.include(name);
+    }
+  });
+
+  it("the package root is the compiled dist/index.js", () => {
+    const same = nodeJson(["-e",
+      "console.log(JSON.stringify(require('tevent-tsocket') === require('./dist/index.js')))"]);
+    expect(same).to.equal(true);
+  });
+
+  it("ESM and CommonJS share one module instance (one errno, one talloc tree)", () => {
+    const code = "import { createRequire } from 'node:module';" +
+      "const req = createRequire(process.cwd() + '/');" +
+      "const esm = await import('tevent-tsocket');" +
+      "const cjs = req('tevent-tsocket');" +
+      "esm.setErrno(42);" +
+      "console.log(JSON.stringify([cjs.getErrno(), esm.teventContextInit === cjs.teventContextInit]));";
+    expect(nodeJson(["--input-type=module", "-e", code])).to.deep.equal([42, true]);
+  });
+
+  for (const sub of ["tevent", "talloc", "tsocket"]) {
+    it(`the subpath tevent-tsocket/${sub} loads with require and import, with the same names`, () => {
+      const cjs = cjsNames(`tevent-tsocket/${sub}`);
+      const esm = esmNames(`tevent-tsocket/${sub}`);
+      expect(esm).to.deep.equal(cjs);
+      const root = cjsNames("tevent-tsocket");
+      for (const name of cjs) expect(root, `${sub}: ${name}`).to.include(name);
+    });
+  }
+
+  it("the subpaths group the names of the root", () => {
+    const tevent = cjsNames("tevent-tsocket/tevent");
+    const talloc = cjsNames("tevent-tsocket/talloc");
+    expect(tevent).to.include.members(["teventContextInit", "teventAddFd", "teventAddSignal", "TEVENT_FD_WRITE"]);
+    expect(talloc).to.include.members(["tallocNew", "tallocFree", "tallocSteal", "getErrno"]);
+    expect(tevent).to.not.include("tallocNew");
+    const root = cjsNames("tevent-tsocket");
+    const tsocket = cjsNames("tevent-tsocket/tsocket");
+    expect([...new Set([...tevent, ...talloc, ...tsocket])].sort()).to.deep.equal(root);
+  });
+});
