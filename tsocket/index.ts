@@ -1,1 +1,3 @@
 export {};
+export * from "./address";
+export * from "./bsd/address";
