@@ -74,6 +74,8 @@ export class TeventContext {
   seHead: TeventSignal | null = null;
   /* per signal number: deliveries not yet handled by this context */
   sigPending: Map<number, number> | null = null;
+  /* tevent's signal pipe holds bytes: the next fd phase drains it (one iteration) */
+  sigPipe = false;
 
   /* nesting: > 0 while a handler dispatched by this context runs */
   nesting = 0;

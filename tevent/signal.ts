@@ -58,6 +58,7 @@ function deliver(signum: number): void {
     if (ev === null) continue;
     if (ev.sigPending === null) ev.sigPending = new Map();
     ev.sigPending.set(signum, st.count);
+    ev.sigPipe = true;
     ev.wake();
   }
 }
@@ -66,6 +67,8 @@ function seUnlink(ev: TeventContext, se: TeventSignal): void {
   if (se.prev !== null) se.prev.next = se.next; else ev.seHead = se.next;
   if (se.next !== null) se.next.prev = se.prev;
   se.prev = se.next = null;
+  /* the last signal event takes the signal pipe with it */
+  if (ev.seHead === null) ev.sigPipe = false;
 }
 
 function releaseProcessListener(se: TeventSignal): void {
@@ -196,4 +199,5 @@ export function signalsDetachAll(ev: TeventContext): void {
   }
   ev.seHead = null;
   ev.sigPending = null;
+  ev.sigPipe = false;
 }

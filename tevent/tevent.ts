@@ -7,6 +7,12 @@
 // handle one fd event.  Immediates and due timers are run synchronously; the
 // loop yields to Node only when it has to wait, so a chain of requests runs
 // at the speed of a JavaScript queue.
+//
+// Node delivers a signal only between its own callbacks, so a signal this
+// process raised a moment ago is not known yet when a loop starts.  When
+// signal events exist, each teventLoopOnce/Wait/Until and teventReqPoll
+// call first lets Node run once, so that such a signal is handled first, as
+// C's loop would (it checks its signal counters on entry).
 
 import { ELOOP, EINVAL, setErrno } from "../lib/errno";
 import { TallocCtx, tallocSetDestructor, tallocSteal } from "../lib/talloc";
@@ -97,9 +103,12 @@ function waitInNode(ev: TeventContext, ms: number): Promise<boolean> {
       if (i >= 0) ev.waiters.splice(i, 1);
       resolve(false);
     }, ms);
+    /* Resume after Node's current I/O phase, so that everything that became
+     * ready together (two signals, several sockets) is seen together, as
+     * one epoll_wait() reports it. */
     function wake(): void {
       clearTimeout(timer);
-      resolve(true);
+      setImmediate(resolve, true);
     }
     ev.waiters.push(wake);
   });
@@ -120,7 +129,7 @@ async function waitPhase(ev: TeventContext): Promise<void> {
   for (;;) {
     /* like epoll, report only descriptors that are ready now */
     fdPruneReady(ev);
-    if (ev.readyHead !== null || signalsPending(ev)) {
+    if (ev.readyHead !== null || signalsPending(ev) || ev.sigPipe) {
       if (++ev.dispatchSinceYield >= 64) {
         /* fds keep being ready: let Node run its own callbacks now and then */
         await yieldToNode();
@@ -142,6 +151,11 @@ async function waitPhase(ev: TeventContext): Promise<void> {
   tracePoint(ev, TEVENT_TRACE_AFTER_WAIT);
   if (ev.freed) return;
   if (signalsPending(ev) && checkSignals(ev)) return;
+  if (ev.sigPipe) {
+    /* signal_pipe_handler(): only drains the pipe; nothing else runs */
+    ev.sigPipe = false;
+    return;
+  }
   if (fdDispatchOne(ev)) return;
   /* timed out: the due timer runs in this same iteration, as in C */
   if (timedOut && ev.teHead !== null) loopTimerDelay(ev);
@@ -205,6 +219,9 @@ export function loopOnceInternal(ev: TeventContext): number | Promise<number> {
  */
 export function teventLoopOnce(ev: TeventContext): Promise<number> {
   if (!(ev instanceof TeventContext)) throw new TypeError("teventLoopOnce: ev must be a TeventContext");
+  if (ev.seHead !== null && ev.nesting === 0) {
+    return yieldToNode().then(() => loopOnceInternal(ev));
+  }
   try {
     const r = loopOnceInternal(ev);
     return typeof r === "number" ? Promise.resolve(r) : r;
@@ -221,6 +238,7 @@ const YIELD_AFTER_MS = 20;
 export async function runLoop(ev: TeventContext, more: () => boolean): Promise<number> {
   let n = 0;
   let since = Date.now();
+  if (ev.seHead !== null && ev.nesting === 0) await yieldToNode();
   while (more()) {
     let r = loopOnceInternal(ev);
     if (typeof r !== "number") {
