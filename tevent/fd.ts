@@ -464,3 +464,11 @@ export function fdPruneReady(ev: TeventContext): void {
     fde = next;
   }
 }
+
+/** True when a queued fd event is ready for fewer conditions than it watches. */
+export function fdNeedsSample(ev: TeventContext): boolean {
+  for (let fde = ev.readyHead; fde !== null; fde = fde.readyNext) {
+    if ((fde.source.poll() & fde.flags) !== fde.flags) return true;
+  }
+  return false;
+}

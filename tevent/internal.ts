@@ -83,8 +83,6 @@ export class TeventContext {
 
   /* loops of this context waiting for Node (each has its own wake-up) */
   waiters: Array<() => void> = [];
-  /* fd events handled since the last yield to Node, for fairness */
-  dispatchSinceYield = 0;
 
   freed = false;
 

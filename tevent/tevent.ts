@@ -16,7 +16,7 @@
 
 import { ELOOP, EINVAL, setErrno } from "../lib/errno";
 import { TallocCtx, tallocSetDestructor, tallocSteal } from "../lib/talloc";
-import { fdDispatchOne, fdPruneReady, fdsDetachAll } from "./fd";
+import { fdDispatchOne, fdNeedsSample, fdPruneReady, fdsDetachAll } from "./fd";
 import { immediatesDetachAll, loopImmediate } from "./immediate";
 import {
   TeventContext, tracePoint,
@@ -126,19 +126,20 @@ function signalsPending(ev: TeventContext): boolean {
 async function waitPhase(ev: TeventContext): Promise<void> {
   tracePoint(ev, TEVENT_TRACE_BEFORE_WAIT);
   let timedOut = false;
+  let sampled = false;
   for (;;) {
     /* like epoll, report only descriptors that are ready now */
-    fdPruneReady(ev);
-    if (ev.readyHead !== null || signalsPending(ev) || ev.sigPipe) {
-      if (++ev.dispatchSinceYield >= 64) {
-        /* fds keep being ready: let Node run its own callbacks now and then */
-        await yieldToNode();
-        ev.dispatchSinceYield = 0;
-      }
-      break;
+    if (!sampled && fdNeedsSample(ev)) {
+      /* epoll_wait(0): a ready descriptor lacks a condition it asked for
+       * (WRITE without READ): let Node read what the kernel has, so that
+       * all its conditions are reported together, as epoll does */
+      await yieldToNode();
+      sampled = true;
     }
+    fdPruneReady(ev);
+    if (ev.readyHead !== null || signalsPending(ev) || ev.sigPipe) break;
     const woken = await waitInNode(ev, delayToMs(loopTimerDelayPeek(ev)));
-    ev.dispatchSinceYield = 0;
+    sampled = true;
     if (ev.freed) break;
     if (!woken) {
       /* Node's millisecond timers may fire a little early: wait on until due */
