@@ -1,3 +1,5 @@
-export {};
 export * from "./address";
 export * from "./bsd/address";
+export * from "./stream";
+export * from "./dgram";
+export * from "./simple";

@@ -1,0 +1,299 @@
+// The tstream half of tsocket.c: the generic layer.  It owns the
+// bookkeeping (one outstanding readv and writev, EBUSY, EINVAL, lifetimes)
+// and hands the work to the stream's ops table.
+
+import { EBADF, EBUSY, EINVAL, setErrno } from "../lib/errno";
+import { TallocCtx, tallocFree, tallocSetDestructor, tallocSetName, tallocSteal, TALLOC_NODE,
+         TallocNode } from "../lib/talloc";
+import { TeventContext } from "../tevent/internal";
+import {
+  TeventReq, teventReqCallbackData, teventReqCreate, teventReqDone, teventReqError, teventReqPost,
+  teventReqReceived, teventReqSetCallback,
+} from "../tevent/req";
+import { tsocketSimpleIntRecv } from "./simple";
+
+/** struct tstream_context_ops (tsocket_internal.h): what a kind of stream implements. */
+export interface TstreamContextOps {
+  name: string;
+  /** bytes received and not consumed yet, or -1 with errno set */
+  pendingBytes(stream: TstreamContext): number;
+  readvSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext,
+            vector: Uint8Array[], count: number): TeventReq;
+  readvRecv(req: TeventReq): { ret: number; perrno: number };
+  writevSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext,
+             vector: Uint8Array[], count: number): TeventReq;
+  writevRecv(req: TeventReq): { ret: number; perrno: number };
+  disconnectSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext): TeventReq;
+  disconnectRecv(req: TeventReq): { ret: number; perrno: number };
+}
+
+/** struct tstream_context */
+export class TstreamContext<S = unknown> {
+  [TALLOC_NODE]: TallocNode | null = null;
+  readvReq: TeventReq | null = null;
+  writevReq: TeventReq | null = null;
+  disconnectReq: TeventReq | null = null;
+  freed = false;
+  constructor(readonly ops: TstreamContextOps, public privateData: S) {}
+  /** tstream_pending_bytes() */
+  pendingBytes(): number { return tstreamPendingBytes(this); }
+}
+
+/* tstream_context_destructor(): outstanding requests end silently. */
+function streamDestructor(stream: TstreamContext): number {
+  stream.freed = true;
+  if (stream.readvReq !== null) teventReqReceived(stream.readvReq);
+  if (stream.writevReq !== null) teventReqReceived(stream.writevReq);
+  if (stream.disconnectReq !== null) teventReqReceived(stream.disconnectReq);
+  return 0;
+}
+
+/**
+ * tstream_context_create() (tsocket_internal.h): a new stream driven by
+ * ops, child of memCtx, whose private state (tstreamContextData) is
+ * `state`, a child of the stream.
+ */
+export function tstreamContextCreate<S>(memCtx: TallocCtx, ops: TstreamContextOps, state: S,
+                                        typeName?: string): TstreamContext<S> {
+  if (ops === null || typeof ops !== "object" || typeof ops.readvSend !== "function" ||
+      typeof ops.writevSend !== "function" || typeof ops.pendingBytes !== "function" ||
+      typeof ops.disconnectSend !== "function") {
+    throw new TypeError("tstreamContextCreate: ops must implement the tstream_context_ops");
+  }
+  const stream = new TstreamContext<S>(ops, state);
+  if (memCtx !== null && memCtx !== undefined) tallocSteal(memCtx, stream);
+  if (state !== null && (typeof state === "object" || typeof state === "function")) {
+    tallocSteal(stream, state as unknown as object);
+    if (typeName !== undefined) tallocSetName(state as unknown as object, typeName);
+  }
+  tallocSetDestructor(stream, streamDestructor);
+  return stream;
+}
+
+/** tstream_context_data() */
+export function tstreamContextData<S>(stream: TstreamContext<S>): S {
+  return stream.privateData;
+}
+
+function checkStream(stream: unknown, fn: string): asserts stream is TstreamContext {
+  if (!(stream instanceof TstreamContext)) throw new TypeError(`${fn}: stream must be a TstreamContext`);
+}
+
+function checkEv(ev: unknown, fn: string): asserts ev is TeventContext {
+  if (!(ev instanceof TeventContext)) throw new TypeError(`${fn}: ev must be a TeventContext`);
+}
+
+/* Copy the vector (C copies the iovec array) and add up its lengths. -1: bad count */
+function copyVector(vector: Uint8Array[], count: number, fn: string): { vec: Uint8Array[]; total: number } | null {
+  if (!Array.isArray(vector)) throw new TypeError(`${fn}: vector must be an array of Uint8Array`);
+  if (typeof count !== "number") throw new TypeError(`${fn}: count must be a number`);
+  if (!Number.isInteger(count) || count < 0 || count > vector.length) return null;
+  const vec = new Array<Uint8Array>(count);
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    const v = vector[i];
+    if (!(v instanceof Uint8Array)) throw new TypeError(`${fn}: vector[${i}] must be a Uint8Array`);
+    vec[i] = v;
+    total += v.length;
+  }
+  return { vec, total };
+}
+
+/**
+ * tstream_pending_bytes(): bytes received and not consumed yet (may be 0),
+ * or -1 with errno set.
+ */
+export function tstreamPendingBytes(stream: TstreamContext): number {
+  checkStream(stream, "tstreamPendingBytes");
+  if (stream.freed) {
+    setErrno(EBADF);
+    return -1;
+  }
+  return stream.ops.pendingBytes(stream);
+}
+
+/* ---- readv ---- */
+
+class TstreamReadvState {
+  ret = -1;
+  constructor(readonly ops: TstreamContextOps, public stream: TstreamContext | null) {}
+}
+
+function readvStateDestructor(state: TstreamReadvState): number {
+  if (state.stream !== null) state.stream.readvReq = null;
+  return 0;
+}
+
+/**
+ * tstream_readv_send(): fill every buffer of vector from the stream.  One
+ * readv may be outstanding (EBUSY); the vector must ask for bytes (EINVAL).
+ */
+export function tstreamReadvSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext,
+                                 vector: Uint8Array[], count: number): TeventReq {
+  checkEv(ev, "tstreamReadvSend");
+  checkStream(stream, "tstreamReadvSend");
+  const state = new TstreamReadvState(stream.ops, null);
+  const req = teventReqCreate(memCtx, state, "struct tstream_readv_state");
+  const v = copyVector(vector, count, "tstreamReadvSend");
+  if (stream.freed) {
+    teventReqError(req, EBADF);
+    return teventReqPost(req, ev);
+  }
+  if (stream.readvReq !== null) {
+    teventReqError(req, EBUSY);
+    return teventReqPost(req, ev);
+  }
+  /* the caller must not ask for 0 bytes */
+  if (v === null || v.total === 0) {
+    teventReqError(req, EINVAL);
+    return teventReqPost(req, ev);
+  }
+  stream.readvReq = req;
+  state.stream = stream;
+  tallocSetDestructor(state, readvStateDestructor);
+  const subreq = state.ops.readvSend(state, ev, stream, v.vec, v.vec.length);
+  teventReqSetCallback(subreq, readvDone, req);
+  return req;
+}
+
+function readvDone(subreq: TeventReq): void {
+  const req = teventReqCallbackData(subreq) as TeventReq;
+  const state = req.data as TstreamReadvState;
+  const { ret, perrno } = state.ops.readvRecv(subreq);
+  tallocFree(subreq);
+  if (ret === -1) {
+    teventReqError(req, perrno);
+    return;
+  }
+  state.ret = ret;
+  teventReqDone(req);
+}
+
+/** tstream_readv_recv(): the bytes read, or -1 with perrno. */
+export function tstreamReadvRecv(req: TeventReq): { ret: number; perrno: number } {
+  const state = req.data as TstreamReadvState;
+  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  if (ret === 0) ret = state.ret;
+  teventReqReceived(req);
+  return { ret, perrno };
+}
+
+/* ---- writev ---- */
+
+class TstreamWritevState {
+  ret = -1;
+  constructor(readonly ops: TstreamContextOps, public stream: TstreamContext | null) {}
+}
+
+function writevStateDestructor(state: TstreamWritevState): number {
+  if (state.stream !== null) state.stream.writevReq = null;
+  return 0;
+}
+
+/**
+ * tstream_writev_send(): write every buffer of vector.  One writev may be
+ * outstanding (EBUSY); an empty vector is invalid (EINVAL).
+ */
+export function tstreamWritevSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext,
+                                  vector: Uint8Array[], count: number): TeventReq {
+  checkEv(ev, "tstreamWritevSend");
+  checkStream(stream, "tstreamWritevSend");
+  const state = new TstreamWritevState(stream.ops, null);
+  const req = teventReqCreate(memCtx, state, "struct tstream_writev_state");
+  const v = copyVector(vector, count, "tstreamWritevSend");
+  if (stream.freed) {
+    teventReqError(req, EBADF);
+    return teventReqPost(req, ev);
+  }
+  if (stream.writevReq !== null) {
+    teventReqError(req, EBUSY);
+    return teventReqPost(req, ev);
+  }
+  if (v === null || v.total === 0) {
+    teventReqError(req, EINVAL);
+    return teventReqPost(req, ev);
+  }
+  stream.writevReq = req;
+  state.stream = stream;
+  tallocSetDestructor(state, writevStateDestructor);
+  const subreq = state.ops.writevSend(state, ev, stream, v.vec, v.vec.length);
+  teventReqSetCallback(subreq, writevDone, req);
+  return req;
+}
+
+function writevDone(subreq: TeventReq): void {
+  const req = teventReqCallbackData(subreq) as TeventReq;
+  const state = req.data as TstreamWritevState;
+  const { ret, perrno } = state.ops.writevRecv(subreq);
+  tallocFree(subreq);
+  if (ret === -1) {
+    teventReqError(req, perrno);
+    return;
+  }
+  state.ret = ret;
+  teventReqDone(req);
+}
+
+/** tstream_writev_recv(): the bytes written, or -1 with perrno. */
+export function tstreamWritevRecv(req: TeventReq): { ret: number; perrno: number } {
+  const state = req.data as TstreamWritevState;
+  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  if (ret === 0) ret = state.ret;
+  teventReqReceived(req);
+  return { ret, perrno };
+}
+
+/* ---- disconnect ---- */
+
+class TstreamDisconnectState {
+  constructor(readonly ops: TstreamContextOps, public stream: TstreamContext | null) {}
+}
+
+function disconnectStateDestructor(state: TstreamDisconnectState): number {
+  if (state.stream !== null) state.stream.disconnectReq = null;
+  return 0;
+}
+
+/**
+ * tstream_disconnect_send(): shut the stream down.  EBUSY while a readv or
+ * writev (or another disconnect) is outstanding.
+ */
+export function tstreamDisconnectSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext): TeventReq {
+  checkEv(ev, "tstreamDisconnectSend");
+  checkStream(stream, "tstreamDisconnectSend");
+  const state = new TstreamDisconnectState(stream.ops, null);
+  const req = teventReqCreate(memCtx, state, "struct tstream_disconnect_state");
+  if (stream.freed) {
+    teventReqError(req, EBADF);
+    return teventReqPost(req, ev);
+  }
+  if (stream.readvReq !== null || stream.writevReq !== null || stream.disconnectReq !== null) {
+    teventReqError(req, EBUSY);
+    return teventReqPost(req, ev);
+  }
+  stream.disconnectReq = req;
+  state.stream = stream;
+  tallocSetDestructor(state, disconnectStateDestructor);
+  const subreq = state.ops.disconnectSend(state, ev, stream);
+  teventReqSetCallback(subreq, disconnectDone, req);
+  return req;
+}
+
+function disconnectDone(subreq: TeventReq): void {
+  const req = teventReqCallbackData(subreq) as TeventReq;
+  const state = req.data as TstreamDisconnectState;
+  const { ret, perrno } = state.ops.disconnectRecv(subreq);
+  tallocFree(subreq);
+  if (ret === -1) {
+    teventReqError(req, perrno);
+    return;
+  }
+  teventReqDone(req);
+}
+
+/** tstream_disconnect_recv(): 0, or -1 with perrno. */
+export function tstreamDisconnectRecv(req: TeventReq): { ret: number; perrno: number } {
+  const r = tsocketSimpleIntRecv(req);
+  teventReqReceived(req);
+  return r;
+}
