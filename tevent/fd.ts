@@ -383,7 +383,7 @@ export function teventFdGetStream(fde: TeventFd): Duplex {
  */
 export function teventFdRead(fde: TeventFd, buf: Uint8Array, count: number = buf.length): number {
   if (!(fde instanceof TeventFd)) throw new TypeError("teventFdRead: fde must be a TeventFd");
-  if (fde.destroyed || fde.fd === -1 && fde.closeFn === null && fde.ev === null) {
+  if (fde.destroyed) {
     setErrno(EBADF);
     return -1;
   }
