@@ -60,7 +60,8 @@ export class TeventReq<S = unknown> {
   cleanupFn: TeventReqCleanupFn | null = null;
   cleanupState = TEVENT_REQ_INIT;
   /* internal */
-  readonly privateType: string;
+  /* the state's type name for print; looked up lazily (hot path) */
+  typeName: string | undefined;
   state = TEVENT_REQ_IN_PROGRESS;
   err = 0;
   finishLocation: string | null = null;
@@ -68,9 +69,13 @@ export class TeventReq<S = unknown> {
   deferCallbackEv: TeventContext | null = null;
   timer: TeventTimer | null = null;
 
-  constructor(state: S, privateType: string) {
+  constructor(state: S, typeName: string | undefined) {
     this.data = state;
-    this.privateType = privateType;
+    this.typeName = typeName;
+  }
+  get privateType(): string {
+    if (this.typeName === undefined) this.typeName = tallocGetName(this.data);
+    return this.typeName;
   }
 
   setCallback(fn: TeventReqFn | null, pvt?: unknown): void { teventReqSetCallback(this, fn, pvt); }
@@ -113,8 +118,7 @@ function reqDestructor(req: TeventReq): number {
  */
 export function teventReqCreate<S>(memCtx: TallocCtx, state: S, typeName?: string): TeventReq<S> {
   const data = (state === undefined || state === null ? {} : state) as S;
-  const type = typeName ?? tallocGetName(data);
-  const req = new TeventReq<S>(data, type);
+  const req = new TeventReq<S>(data, typeName);
   if (memCtx !== null && memCtx !== undefined) tallocSteal(memCtx, req);
   if (typeof data === "object" || typeof data === "function") {
     tallocSteal(req, data as unknown as object);
