@@ -132,7 +132,7 @@ export function tdgramRecvfromRecv(req: TeventReq, memCtx: TallocCtx):
   const { ret, perrno } = tsocketSimpleIntRecv(req);
   let out: { ret: number; perrno: number; buf: Uint8Array | null; src: TsocketAddress | null };
   if (ret === 0) {
-    const buf = state.buf;
+    const buf = state.buf !== null ? tallocMove(memCtx, state.buf) : null;
     const src = state.src !== null ? tallocMove(memCtx, state.src) : null;
     state.buf = null;
     state.src = null;

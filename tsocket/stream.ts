@@ -2,7 +2,7 @@
 // bookkeeping (one outstanding readv and writev, EBUSY, EINVAL, lifetimes)
 // and hands the work to the stream's ops table.
 
-import { EBADF, EBUSY, EINVAL, setErrno } from "../lib/errno";
+import { EBADF, EBUSY, EINVAL, EMSGSIZE, setErrno } from "../lib/errno";
 import { TallocCtx, tallocFree, tallocSetDestructor, tallocSetName, tallocSteal, TALLOC_NODE,
          TallocNode } from "../lib/talloc";
 import { TeventContext } from "../tevent/internal";
@@ -32,7 +32,6 @@ export class TstreamContext<S = unknown> {
   [TALLOC_NODE]: TallocNode | null = null;
   readvReq: TeventReq | null = null;
   writevReq: TeventReq | null = null;
-  disconnectReq: TeventReq | null = null;
   freed = false;
   constructor(readonly ops: TstreamContextOps, public privateData: S) {}
   /** tstream_pending_bytes() */
@@ -44,7 +43,7 @@ function streamDestructor(stream: TstreamContext): number {
   stream.freed = true;
   if (stream.readvReq !== null) teventReqReceived(stream.readvReq);
   if (stream.writevReq !== null) teventReqReceived(stream.writevReq);
-  if (stream.disconnectReq !== null) teventReqReceived(stream.disconnectReq);
+  /* C does not track disconnects: a pending one still completes */
   return 0;
 }
 
@@ -99,6 +98,17 @@ function copyVector(vector: Uint8Array[], count: number, fn: string): { vec: Uin
   return { vec, total };
 }
 
+/* Linux's IOV_MAX: C refuses longer vectors with EMSGSIZE */
+const IOV_MAX = 1024;
+
+/* 0, or the errno C gives for this vector: too many buffers, or no bytes to move */
+function vectorError(v: { vec: Uint8Array[]; total: number } | null): number {
+  if (v === null) return EINVAL;
+  if (v.vec.length > IOV_MAX) return EMSGSIZE;
+  if (v.total === 0) return EINVAL;
+  return 0;
+}
+
 /**
  * tstream_pending_bytes(): bytes received and not consumed yet (may be 0),
  * or -1 with errno set.
@@ -135,17 +145,17 @@ export function tstreamReadvSend(memCtx: TallocCtx, ev: TeventContext, stream: T
   const state = new TstreamReadvState(stream.ops, null);
   const req = teventReqCreate(memCtx, state, "struct tstream_readv_state");
   const v = copyVector(vector, count, "tstreamReadvSend");
+  /* the vector is checked first: EMSGSIZE or EINVAL even while busy (as C) */
+  if (v === null || vectorError(v) !== 0) {
+    teventReqError(req, vectorError(v));
+    return teventReqPost(req, ev);
+  }
   if (stream.freed) {
     teventReqError(req, EBADF);
     return teventReqPost(req, ev);
   }
   if (stream.readvReq !== null) {
     teventReqError(req, EBUSY);
-    return teventReqPost(req, ev);
-  }
-  /* the caller must not ask for 0 bytes */
-  if (v === null || v.total === 0) {
-    teventReqError(req, EINVAL);
     return teventReqPost(req, ev);
   }
   stream.readvReq = req;
@@ -201,16 +211,16 @@ export function tstreamWritevSend(memCtx: TallocCtx, ev: TeventContext, stream: 
   const state = new TstreamWritevState(stream.ops, null);
   const req = teventReqCreate(memCtx, state, "struct tstream_writev_state");
   const v = copyVector(vector, count, "tstreamWritevSend");
+  if (v === null || vectorError(v) !== 0) {
+    teventReqError(req, vectorError(v));
+    return teventReqPost(req, ev);
+  }
   if (stream.freed) {
     teventReqError(req, EBADF);
     return teventReqPost(req, ev);
   }
   if (stream.writevReq !== null) {
     teventReqError(req, EBUSY);
-    return teventReqPost(req, ev);
-  }
-  if (v === null || v.total === 0) {
-    teventReqError(req, EINVAL);
     return teventReqPost(req, ev);
   }
   stream.writevReq = req;
@@ -246,34 +256,27 @@ export function tstreamWritevRecv(req: TeventReq): { ret: number; perrno: number
 /* ---- disconnect ---- */
 
 class TstreamDisconnectState {
-  constructor(readonly ops: TstreamContextOps, public stream: TstreamContext | null) {}
-}
-
-function disconnectStateDestructor(state: TstreamDisconnectState): number {
-  if (state.stream !== null) state.stream.disconnectReq = null;
-  return 0;
+  constructor(readonly ops: TstreamContextOps) {}
 }
 
 /**
  * tstream_disconnect_send(): shut the stream down.  EBUSY while a readv or
- * writev (or another disconnect) is outstanding.
+ * writev is outstanding.  As in C, a second disconnect is the backend's to
+ * answer (the BSD stream says ENOTCONN).
  */
 export function tstreamDisconnectSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext): TeventReq {
   checkEv(ev, "tstreamDisconnectSend");
   checkStream(stream, "tstreamDisconnectSend");
-  const state = new TstreamDisconnectState(stream.ops, null);
+  const state = new TstreamDisconnectState(stream.ops);
   const req = teventReqCreate(memCtx, state, "struct tstream_disconnect_state");
   if (stream.freed) {
     teventReqError(req, EBADF);
     return teventReqPost(req, ev);
   }
-  if (stream.readvReq !== null || stream.writevReq !== null || stream.disconnectReq !== null) {
+  if (stream.readvReq !== null || stream.writevReq !== null) {
     teventReqError(req, EBUSY);
     return teventReqPost(req, ev);
   }
-  stream.disconnectReq = req;
-  state.stream = stream;
-  tallocSetDestructor(state, disconnectStateDestructor);
   const subreq = state.ops.disconnectSend(state, ev, stream);
   teventReqSetCallback(subreq, disconnectDone, req);
   return req;
