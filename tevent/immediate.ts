@@ -64,6 +64,7 @@ export function teventScheduleImmediate<P>(im: TeventImmediate, ev: TeventContex
   im.prev = ev.imTail;
   if (ev.imTail !== null) ev.imTail.next = im; else ev.imHead = im;
   ev.imTail = im;
+  if (ev.waiters.length !== 0) ev.wake();
 }
 
 /** tevent_immediate_set_tag() / tevent_immediate_get_tag() */

@@ -141,6 +141,12 @@ async function waitPhase(ev: TeventContext): Promise<void> {
     const woken = await waitInNode(ev, delayToMs(loopTimerDelayPeek(ev)));
     sampled = true;
     if (ev.freed) break;
+    /* work scheduled from outside the loop (a Node callback, another
+     * async function) while it waited: end this wait so the loop runs it */
+    if (ev.imHead !== null || (ev.teHead !== null && timerDue(ev))) {
+      timedOut = ev.imHead === null;
+      break;
+    }
     if (!woken) {
       /* Node's millisecond timers may fire a little early: wait on until due */
       if (ev.teHead === null || timerDue(ev)) {

@@ -163,6 +163,8 @@ export function teventAddTimer<P>(ev: TeventContext, memCtx: TallocCtx, nextEven
   tallocSteal(memCtx ?? ev, te);
   timerInsert(ev, te, true);
   tallocSetDestructor(te, timedDestructor);
+  /* a loop waiting in Node must learn the new deadline */
+  if (ev.waiters.length !== 0) ev.wake();
   return te;
 }
 
@@ -177,6 +179,7 @@ export function teventUpdateTimer(te: TeventTimer, nextEvent: Timeval): void {
   te.nextEvent = { tv_sec: nextEvent.tv_sec, tv_usec: nextEvent.tv_usec };
   /* no zero-timer optimisation here, as in C */
   timerInsert(ev, te, false);
+  if (ev.waiters.length !== 0) ev.wake();
 }
 
 /** tevent_timer_set_tag() / tevent_timer_get_tag() */

@@ -271,3 +271,23 @@ function tallocSetDestructorReturning(log: string[]): object {
   tallocSetDestructor(o, () => { log.push("freed with the context"); });
   return o;
 }
+
+describe("tevent loop woken from outside", () => {
+  it("an immediate or a timer added while the loop waits in Node is run without waiting for the old deadline", async () => {
+    const ev = teventContextInit(null);
+    const log: string[] = [];
+    const t0 = Date.now();
+    teventAddTimer(ev, ev, teventTimevalCurrentOfs(5, 0), () => log.push("late timer"), null);
+    setTimeout(() => {
+      const im = teventCreateImmediate(ev);
+      teventScheduleImmediate(im, ev, (_e, i) => { log.push("immediate"); tallocFree(i); }, null);
+      teventAddTimer(ev, ev, teventTimevalCurrentOfs(0, 1000), (e) => {
+        log.push("early timer");
+        tallocFree(e); /* ends the wait for the 5 s timer too */
+      }, null);
+    }, 5);
+    expect(await teventLoopWait(ev)).to.equal(0);
+    expect(log).to.deep.equal(["immediate", "early timer"]);
+    expect(Date.now() - t0).to.be.below(2000);
+  });
+});
