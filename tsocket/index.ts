@@ -3,3 +3,4 @@ export * from "./bsd/address";
 export * from "./stream";
 export * from "./dgram";
 export * from "./simple";
+export * from "./helpers";

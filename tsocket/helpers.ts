@@ -1,0 +1,278 @@
+// tsocket_helpers.c: the PDU receive helper (tstream_readv_pdu) and the
+// tevent_queue based helpers (tdgram_sendto_queue, tstream_readv_pdu_queue,
+// tstream_writev_queue).  Built on the public generic layer and tevent only.
+
+import { EINVAL, getErrno } from "../lib/errno";
+import { TallocCtx, tallocFree, tallocParent } from "../lib/talloc";
+import { TeventContext } from "../tevent/internal";
+import { TeventQueue, teventQueueAddOptimizeEmpty } from "../tevent/queue";
+import {
+  TeventReq, teventReqCallbackData, teventReqCreate, teventReqDone, teventReqError, teventReqIsInProgress,
+  teventReqPost, teventReqReceived, teventReqSetCallback,
+} from "../tevent/req";
+import { TsocketAddress } from "./address";
+import { TdgramContext, tdgramSendtoRecv, tdgramSendtoSend } from "./dgram";
+import { tsocketSimpleIntRecv } from "./simple";
+import { TstreamContext, tstreamReadvRecv, tstreamReadvSend, tstreamWritevRecv, tstreamWritevSend } from "./stream";
+
+/**
+ * tstream_readv_pdu_next_vector_t (API.md rule 6): the next vector to fill,
+ * `count: 0` once the PDU is complete, or `ret: -1` with `errno` to fail
+ * the read (without `errno`, the library's errno, as C reads errno).
+ */
+export type TstreamReadvPduNextVectorFn<P = unknown> = (stream: TstreamContext, privateData: P, memCtx: TallocCtx) =>
+  { ret: number; vector: Uint8Array[] | null; count: number; errno?: number };
+
+/* ---- tdgram_sendto_queue ---- */
+
+class TdgramSendtoQueueState {
+  ret = -1;
+  /* the caller's: C keeps the pointers, the buffer is not copied */
+  constructor(readonly ev: TeventContext, readonly dgram: TdgramContext, readonly buf: Uint8Array,
+              readonly len: number, readonly dst: TsocketAddress | null) {}
+}
+
+/**
+ * tdgram_sendto_queue_send(): tdgram_sendto_send() once every request
+ * queued before this one has been freed.  On an empty queue the sendto
+ * starts inside this call (tevent_queue_add_optimize_empty), as in C.
+ * buf is the caller's until the request completes.
+ */
+export function tdgramSendtoQueueSend(memCtx: TallocCtx, ev: TeventContext, dgram: TdgramContext,
+                                      queue: TeventQueue, buf: Uint8Array, len: number,
+                                      dst: TsocketAddress | null): TeventReq {
+  const state = new TdgramSendtoQueueState(ev, dgram, buf, len, dst ?? null);
+  const req = teventReqCreate(memCtx, state, "struct tdgram_sendto_queue_state");
+  teventQueueAddOptimizeEmpty(queue, ev, req, sendtoQueueTrigger, null);
+  if (!teventReqIsInProgress(req)) return teventReqPost(req, ev);
+  return req;
+}
+
+function sendtoQueueTrigger(req: TeventReq): void {
+  const state = req.data as TdgramSendtoQueueState;
+  const subreq = tdgramSendtoSend(state, state.ev, state.dgram, state.buf, state.len, state.dst);
+  teventReqSetCallback(subreq, sendtoQueueDone, req);
+}
+
+function sendtoQueueDone(subreq: TeventReq): void {
+  const req = teventReqCallbackData(subreq) as TeventReq;
+  const state = req.data as TdgramSendtoQueueState;
+  const { ret, perrno } = tdgramSendtoRecv(subreq);
+  tallocFree(subreq);
+  if (ret === -1) {
+    teventReqError(req, perrno);
+    return;
+  }
+  state.ret = ret;
+  teventReqDone(req);
+}
+
+/** tdgram_sendto_queue_recv(): the bytes sent, or -1 with perrno. */
+export function tdgramSendtoQueueRecv(req: TeventReq): { ret: number; perrno: number } {
+  const state = req.data as TdgramSendtoQueueState;
+  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  if (ret === 0) ret = state.ret;
+  teventReqReceived(req);
+  return { ret, perrno };
+}
+
+/* ---- tstream_readv_pdu ---- */
+
+class TstreamReadvPduState {
+  /* the vector next_vector gave us last (C frees it before asking again) */
+  vector: Uint8Array[] | null = null;
+  count = 0;
+  /* the bytes read so far: what _recv returns */
+  totalRead = 0;
+  constructor(readonly ev: TeventContext, readonly stream: TstreamContext,
+              readonly nextVectorFn: TstreamReadvPduNextVectorFn, readonly nextVectorPrivate: unknown) {}
+}
+
+/**
+ * tstream_readv_pdu_send(): read one PDU, one tstream_readv per vector
+ * next_vector returns, until it returns count 0.  next_vector is first
+ * asked inside this call (checked against libsamba-sockets).
+ */
+export function tstreamReadvPduSend<P>(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext,
+                                       nextVectorFn: TstreamReadvPduNextVectorFn<P>,
+                                       nextVectorPrivate: P): TeventReq {
+  if (typeof nextVectorFn !== "function") {
+    throw new TypeError("tstreamReadvPduSend: nextVectorFn must be a function");
+  }
+  const state = new TstreamReadvPduState(ev, stream, nextVectorFn as TstreamReadvPduNextVectorFn,
+                                         nextVectorPrivate);
+  const req = teventReqCreate(memCtx, state, "struct tstream_readv_pdu_state");
+  readvPduAskForNextVector(req);
+  if (!teventReqIsInProgress(req)) return teventReqPost(req, ev);
+  return req;
+}
+
+function readvPduAskForNextVector(req: TeventReq): void {
+  const state = req.data as TstreamReadvPduState;
+
+  /* C: TALLOC_FREE(state->vector), the vector next_vector hung on our state */
+  const old = state.vector;
+  state.vector = null;
+  state.count = 0;
+  if (old !== null && tallocParent(old) === state) tallocFree(old);
+
+  const r = state.nextVectorFn(state.stream, state.nextVectorPrivate, state);
+  if (r.ret === -1) {
+    teventReqError(req, typeof r.errno === "number" ? r.errno : getErrno());
+    return;
+  }
+  const count = r.count;
+  if (count === 0) {
+    teventReqDone(req);
+    return;
+  }
+  const vector = r.vector;
+  if (!Array.isArray(vector) || !Number.isInteger(count) || count < 0 || count > vector.length) {
+    throw new TypeError("tstreamReadvPduSend: next_vector must return count <= vector.length");
+  }
+  state.vector = vector;
+  state.count = count;
+
+  let toRead = 0;
+  for (let i = 0; i < count; i++) toRead += vector[i].length;
+  /* the next_vector function should have reported count 0 */
+  if (toRead === 0) {
+    teventReqError(req, EINVAL);
+    return;
+  }
+
+  /* C turns on tstream_bsd_optimize_readv() here when count > 0 before: a bsd-only hint */
+  const subreq = tstreamReadvSend(state, state.ev, state.stream, vector, count);
+  teventReqSetCallback(subreq, readvPduReadvDone, req);
+}
+
+function readvPduReadvDone(subreq: TeventReq): void {
+  const req = teventReqCallbackData(subreq) as TeventReq;
+  const state = req.data as TstreamReadvPduState;
+  /* C does not free subreq here: it stays on state until the PDU is received */
+  const { ret, perrno } = tstreamReadvRecv(subreq);
+  if (ret === -1) {
+    teventReqError(req, perrno);
+    return;
+  }
+  state.totalRead += ret;
+  readvPduAskForNextVector(req);
+}
+
+/** tstream_readv_pdu_recv(): the bytes of the PDU (not 0), or -1 with perrno. */
+export function tstreamReadvPduRecv(req: TeventReq): { ret: number; perrno: number } {
+  const state = req.data as TstreamReadvPduState;
+  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  if (ret === 0) ret = state.totalRead;
+  teventReqReceived(req);
+  return { ret, perrno };
+}
+
+/* ---- tstream_readv_pdu_queue ---- */
+
+class TstreamReadvPduQueueState {
+  ret = -1;
+  constructor(readonly ev: TeventContext, readonly stream: TstreamContext,
+              readonly nextVectorFn: TstreamReadvPduNextVectorFn, readonly nextVectorPrivate: unknown) {}
+}
+
+/**
+ * tstream_readv_pdu_queue_send(): tstream_readv_pdu_send() once every
+ * request queued before this one has been freed (on an empty queue,
+ * inside this call, so next_vector is asked at once).
+ */
+export function tstreamReadvPduQueueSend<P>(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext,
+                                            queue: TeventQueue, nextVectorFn: TstreamReadvPduNextVectorFn<P>,
+                                            nextVectorPrivate: P): TeventReq {
+  if (typeof nextVectorFn !== "function") {
+    throw new TypeError("tstreamReadvPduQueueSend: nextVectorFn must be a function");
+  }
+  const state = new TstreamReadvPduQueueState(ev, stream, nextVectorFn as TstreamReadvPduNextVectorFn,
+                                              nextVectorPrivate);
+  const req = teventReqCreate(memCtx, state, "struct tstream_readv_pdu_queue_state");
+  teventQueueAddOptimizeEmpty(queue, ev, req, readvPduQueueTrigger, null);
+  if (!teventReqIsInProgress(req)) return teventReqPost(req, ev);
+  return req;
+}
+
+function readvPduQueueTrigger(req: TeventReq): void {
+  const state = req.data as TstreamReadvPduQueueState;
+  const subreq = tstreamReadvPduSend(state, state.ev, state.stream, state.nextVectorFn, state.nextVectorPrivate);
+  teventReqSetCallback(subreq, readvPduQueueDone, req);
+}
+
+function readvPduQueueDone(subreq: TeventReq): void {
+  const req = teventReqCallbackData(subreq) as TeventReq;
+  const state = req.data as TstreamReadvPduQueueState;
+  const { ret, perrno } = tstreamReadvPduRecv(subreq);
+  tallocFree(subreq);
+  if (ret === -1) {
+    teventReqError(req, perrno);
+    return;
+  }
+  state.ret = ret;
+  teventReqDone(req);
+}
+
+/** tstream_readv_pdu_queue_recv(): the bytes of the PDU, or -1 with perrno. */
+export function tstreamReadvPduQueueRecv(req: TeventReq): { ret: number; perrno: number } {
+  const state = req.data as TstreamReadvPduQueueState;
+  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  if (ret === 0) ret = state.ret;
+  teventReqReceived(req);
+  return { ret, perrno };
+}
+
+/* ---- tstream_writev_queue ---- */
+
+class TstreamWritevQueueState {
+  ret = -1;
+  constructor(readonly ev: TeventContext, readonly stream: TstreamContext, readonly vector: Uint8Array[],
+              readonly count: number) {}
+}
+
+/**
+ * tstream_writev_queue_send(): tstream_writev_send() once every request
+ * queued before this one has been freed (on an empty queue, inside this
+ * call).  The vector array is copied here (API.md rule 7); C keeps the
+ * caller's iovec array and reads it when the request's turn comes.
+ */
+export function tstreamWritevQueueSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext,
+                                       queue: TeventQueue, vector: Uint8Array[], count: number): TeventReq {
+  if (!Array.isArray(vector)) throw new TypeError("tstreamWritevQueueSend: vector must be an array of Uint8Array");
+  /* copy what tstream_writev_send() will look at; it validates count itself */
+  const vec = Number.isInteger(count) && count >= 0 ? vector.slice(0, count) : vector.slice();
+  const state = new TstreamWritevQueueState(ev, stream, vec, count);
+  const req = teventReqCreate(memCtx, state, "struct tstream_writev_queue_state");
+  teventQueueAddOptimizeEmpty(queue, ev, req, writevQueueTrigger, null);
+  if (!teventReqIsInProgress(req)) return teventReqPost(req, ev);
+  return req;
+}
+
+function writevQueueTrigger(req: TeventReq): void {
+  const state = req.data as TstreamWritevQueueState;
+  const subreq = tstreamWritevSend(state, state.ev, state.stream, state.vector, state.count);
+  teventReqSetCallback(subreq, writevQueueDone, req);
+}
+
+function writevQueueDone(subreq: TeventReq): void {
+  const req = teventReqCallbackData(subreq) as TeventReq;
+  const state = req.data as TstreamWritevQueueState;
+  const { ret, perrno } = tstreamWritevRecv(subreq);
+  tallocFree(subreq);
+  if (ret === -1) {
+    teventReqError(req, perrno);
+    return;
+  }
+  state.ret = ret;
+  teventReqDone(req);
+}
+
+/** tstream_writev_queue_recv(): the bytes written, or -1 with perrno. */
+export function tstreamWritevQueueRecv(req: TeventReq): { ret: number; perrno: number } {
+  const state = req.data as TstreamWritevQueueState;
+  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  if (ret === 0) ret = state.ret;
+  teventReqReceived(req);
+  return { ret, perrno };
+}
