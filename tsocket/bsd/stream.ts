@@ -1,0 +1,907 @@
+// The stream half of tsocket_bsd.c: tstream_bsd over node:net.
+//
+// C drives a non-blocking descriptor with readv(2)/writev(2) from a
+// tevent_fd handler.  Node.js owns the descriptor here: one net.Socket per
+// stream, whose events (data, end, error, write callbacks) only record what
+// happened and schedule an immediate on the request's event context; the
+// request makes progress, and completes, from that immediate.  So every
+// result is delivered from the tevent loop, never from inside a _send and
+// never from a Node callback.
+//
+// The backend implements only the tstream_context_ops; the generic layer
+// (tsocket/stream.ts) does EBUSY, EINVAL, EMSGSIZE and the lifetimes.
+//
+// Error numbers are those of libsamba-sockets 4.17 on Linux, which keeps a
+// sticky error per stream (bsds->error): once an operation has reported an
+// error, every later readv, writev and pending_bytes reports it again.
+// Checked against libsamba-sockets:
+//   - readv at end of stream: EPIPE (sticky), even after a partial read;
+//   - writev after the peer closed: TCP accepts the first write (the peer
+//     answers with a reset) and the next one fails with EPIPE; a unix
+//     stream fails the first with EPIPE; a reset peer gives ECONNRESET;
+//   - pending_bytes: the unconsumed count while there is one; with nothing
+//     buffered and the peer gone, -1 with ECONNRESET for TCP (poll says
+//     POLLRDHUP only) and EPIPE for a unix stream (POLLHUP);
+//   - after tstream_disconnect: readv, writev, pending_bytes and another
+//     disconnect fail with ENOTCONN.
+//
+// Back-pressure.  Reads: Node reads ahead of the caller; the bytes wait in a
+// queue of the chunks Node delivered (copied into the caller's buffers by
+// readv, with no intermediate copy).  When READ_BUFFER_LIMIT bytes are
+// queued the socket is paused (Node then stops reading from the kernel once
+// its own small buffer is full) and resumed when a readv has consumed
+// enough, so a peer sending forever cannot grow our memory.  Writes: a
+// writev completes only when Node's write callback reports that the kernel
+// took every byte, as C's writev completes when writev(2) wrote it all; with
+// one outstanding writev per stream, a writer whose peer does not read holds
+// at most the kernel's buffers plus that one request.
+
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PassThrough } from "node:stream";
+import {
+  EBADF, ECONNRESET, EINVAL, EIO, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPIPE, errnoFromNodeError, setErrno,
+} from "../../lib/errno";
+import { TallocCtx, tallocFree, tallocSetDestructor } from "../../lib/talloc";
+import { teventAddFd } from "../../tevent/fd";
+import { TeventContext, TeventFd, TeventImmediate } from "../../tevent/internal";
+import { teventCreateImmediate, teventScheduleImmediate } from "../../tevent/immediate";
+import {
+  TeventReq, teventReqCreate, teventReqDone, teventReqError, teventReqPost, teventReqReceived,
+} from "../../tevent/req";
+import { TsocketAddress } from "../address";
+import { tsocketSimpleIntRecv } from "../simple";
+import {
+  TstreamContext, TstreamContextOps, tstreamContextCreate, tstreamContextData,
+} from "../stream";
+import {
+  AF_INET, AF_INET6, AF_UNIX, TsocketAddressBsd, tsocketAddressInetAddrString, tsocketAddressInetFromStrings,
+  tsocketAddressInetPort, tsocketAddressUnixFromPath, tsocketAddressUnixPath,
+} from "./address";
+
+/*
+ * C's stream registers a tevent_fd for its descriptor the first time a
+ * request has to wait, and keeps it (flags changing) until the stream is
+ * closed; the connect request holds one until it is received.  So
+ * tevent_loop_wait() goes on while such a stream exists.  Node.js drives
+ * the requests here, so the port registers a stand-in tevent_fd with flags 0
+ * (it never fires) at the same moments, for the same lifetime.
+ */
+function holdFdHandler(): void { /* never called: flags are 0 */ }
+
+/** A stand-in tevent_fd, child of memCtx, keeping ev's loop alive.  @internal */
+export function tstreamBsdHoldLoop(ev: TeventContext, memCtx: object): TeventFd {
+  return teventAddFd(ev, memCtx, new PassThrough(), 0, holdFdHandler, null) as TeventFd;
+}
+
+/** Most bytes queued (read from the kernel, not yet consumed) before the socket is paused. */
+export const TSTREAM_BSD_READ_BUFFER_LIMIT = 256 * 1024;
+
+/* A waiting backend request: its progress function runs from the loop. */
+interface Progressing {
+  im: TeventImmediate;
+  ev: TeventContext;
+  progress: (ev: TeventContext, im: TeventImmediate, req: TeventReq) => void;
+}
+
+function kick(req: TeventReq | null): void {
+  if (req === null) return;
+  const st = req.data as Progressing | null;
+  if (st === null) return;
+  teventScheduleImmediate(st.im, st.ev, st.progress, req);
+}
+
+/**
+ * struct tstream_bsd: the private state of a BSD stream
+ * (tstreamContextData of the stream).
+ */
+export class TstreamBsd {
+  /** the socket; null before it is known (one end of a socketpair, briefly) or after close */
+  socket: net.Socket | null = null;
+  /** C's fd == -1: disconnected (or made from descriptor -1) */
+  closed = false;
+  /** the descriptor was not open: every operation fails with this errno, as C's syscalls do */
+  badFd = 0;
+  /** C's bsds->error: the error an operation reported, reported again by every later one */
+  error = 0;
+  /** an error Node saw on the socket that no operation has reported yet (C: SO_ERROR) */
+  sockError = 0;
+  /** end of stream seen (the peer closed or shut down its side) */
+  eof = false;
+  /** received chunks, oldest first; the first is consumed from headOfs on */
+  chunks: Buffer[] = [];
+  headOfs = 0;
+  /** bytes received and not consumed (tstream_pending_bytes) */
+  buffered = 0;
+  /** the socket was paused because buffered reached the limit */
+  paused = false;
+  /** tstream_bsd_optimize_readv(): kept and returned, see tstreamBsdOptimizeReadv */
+  optimizeReadv = false;
+  /** the backend readv / writev requests waiting on this stream */
+  reader: TeventReq | null = null;
+  writer: TeventReq | null = null;
+  /** bytes Node delivered in all (for tests and statistics) */
+  bytesReceived = 0;
+  /** the stand-in tevent_fd (see tstreamBsdHoldLoop) and its context */
+  fde: TeventFd | null = null;
+  fdeEv: TeventContext | null = null;
+
+  constructor(readonly isInet: boolean) {}
+
+  readonly onData = (chunk: Buffer): void => {
+    if (this.closed) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    this.bytesReceived += chunk.length;
+    if (this.buffered >= TSTREAM_BSD_READ_BUFFER_LIMIT && !this.paused && this.socket !== null) {
+      this.paused = true;
+      this.socket.pause();
+    }
+    kick(this.reader);
+  };
+
+  readonly onEnd = (): void => {
+    this.eof = true;
+    kick(this.reader);
+  };
+
+  readonly onError = (err: unknown): void => {
+    if (this.sockError === 0) this.sockError = errnoFromNodeError(err, EPIPE);
+    kick(this.reader);
+    kick(this.writer);
+  };
+}
+
+/* A Node error that never left the kernel (a socket destroyed under a
+ * pending write) says nothing: report what the socket reported instead. */
+function writeErrno(bsds: TstreamBsd, err: unknown): number {
+  const e = err as { code?: unknown } | null;
+  if (e !== null && typeof e === "object" && (e.code === "ERR_STREAM_DESTROYED" || e.code === "ECANCELED" ||
+      e.code === "ERR_STREAM_WRITE_AFTER_END")) {
+    return bsds.sockError !== 0 ? bsds.sockError : EPIPE;
+  }
+  return errnoFromNodeError(err, bsds.sockError !== 0 ? bsds.sockError : EPIPE);
+}
+
+/* Give the stream its socket; a writev that waited for it starts now. */
+function bsdAttach(bsds: TstreamBsd, socket: net.Socket): void {
+  bsds.socket = socket;
+  socket.on("data", bsds.onData);
+  socket.on("end", bsds.onEnd);
+  socket.on("error", bsds.onError);
+  socket.resume();
+  if (bsds.writer !== null) bsdWritevStart(bsds.writer);
+  kick(bsds.reader);
+}
+
+/* close(fd): the socket goes, and with it what the kernel had queued. */
+function bsdClose(bsds: TstreamBsd): void {
+  bsds.closed = true;
+  bsds.chunks = [];
+  bsds.headOfs = 0;
+  bsds.buffered = 0;
+  const socket = bsds.socket;
+  bsds.socket = null;
+  if (socket !== null) {
+    socket.removeListener("data", bsds.onData);
+    socket.removeListener("end", bsds.onEnd);
+    socket.removeListener("error", bsds.onError);
+    socket.on("error", ignoreError); /* errors of a closed socket go nowhere */
+    socket.destroy();
+  }
+  if (bsds.fde !== null) {
+    const fde = bsds.fde;
+    bsds.fde = null;
+    bsds.fdeEv = null;
+    tallocFree(fde);
+  }
+}
+
+function ignoreError(): void { /* nothing: the stream is gone */ }
+
+/* tstream_bsd_set_readable/writeable_handler(): the fde, on this ev */
+function bsdHold(bsds: TstreamBsd, ev: TeventContext): void {
+  if (bsds.fde !== null && bsds.fdeEv === ev) return;
+  if (bsds.fde !== null) tallocFree(bsds.fde);
+  bsds.fde = tstreamBsdHoldLoop(ev, bsds);
+  bsds.fdeEv = ev;
+}
+
+/* tstream_bsd_destructor(): freeing the stream closes the socket. */
+function tstreamBsdDestructor(bsds: TstreamBsd): number {
+  bsdClose(bsds);
+  bsds.reader = null;
+  bsds.writer = null;
+  return 0;
+}
+
+/* Resume a paused socket once readv has made room. */
+function bsdMaybeResume(bsds: TstreamBsd): void {
+  if (bsds.paused && bsds.buffered < TSTREAM_BSD_READ_BUFFER_LIMIT && bsds.socket !== null) {
+    bsds.paused = false;
+    bsds.socket.resume();
+  }
+}
+
+/** A new BSD stream over socket, child of memCtx.  @internal (listen.ts, socketpair) */
+export function tstreamBsdFromSocket(memCtx: TallocCtx, socket: net.Socket | null,
+                                     isInet: boolean): TstreamContext<TstreamBsd> {
+  const bsds = new TstreamBsd(isInet);
+  const stream = tstreamContextCreate(memCtx, tstreamBsdOps, bsds, "struct tstream_bsd");
+  tallocSetDestructor(bsds, tstreamBsdDestructor);
+  if (socket !== null) bsdAttach(bsds, socket);
+  return stream;
+}
+
+/** The same stream end later receives its socket.  @internal */
+export function tstreamBsdAttachSocket(stream: TstreamContext<TstreamBsd>, socket: net.Socket): boolean {
+  const bsds = stream.privateData;
+  if (stream.freed || bsds.closed) return false;
+  bsdAttach(bsds, socket);
+  return true;
+}
+
+/* ---- pending_bytes ---- */
+
+function tstreamBsdPendingBytes(stream: TstreamContext): number {
+  const bsds = tstreamContextData(stream) as TstreamBsd;
+  let err = 0;
+  if (bsds.closed) {
+    err = ENOTCONN;
+  } else if (bsds.badFd !== 0) {
+    err = bsds.badFd;
+  } else if (bsds.error !== 0) {
+    err = bsds.error;
+  } else if (bsds.buffered > 0) {
+    return bsds.buffered;
+  } else if (bsds.sockError !== 0) {
+    err = bsds.error = bsds.sockError;
+  } else if (bsds.eof) {
+    /* C: FIONREAD is 0, then poll(POLLRDHUP): TCP reports POLLRDHUP alone
+     * (ECONNRESET), a unix stream POLLHUP (EPIPE); checked */
+    err = bsds.error = bsds.isInet ? ECONNRESET : EPIPE;
+  } else {
+    return 0;
+  }
+  setErrno(err);
+  return -1;
+}
+
+/* ---- readv ---- */
+
+class TstreamBsdReadvState implements Progressing {
+  im: TeventImmediate;
+  idx = 0;
+  ofs = 0;
+  ret = 0;
+  bsds: TstreamBsd | null = null;
+  req: TeventReq | null = null;
+  readonly vector: Uint8Array[];
+  readonly progress = tstreamBsdReadvHandler;
+  constructor(readonly ev: TeventContext, vector: Uint8Array[], count: number) {
+    this.vector = vector.slice(0, count); /* C copies the iovec array */
+    this.im = teventCreateImmediate(this);
+  }
+}
+
+/* tstream_bsd_readv_destructor(): a request freed while waiting lets go of
+ * the stream; the bytes still queued stay queued for the next readv. */
+function tstreamBsdReadvDestructor(state: TstreamBsdReadvState): number {
+  if (state.bsds !== null && state.bsds.reader === state.req) state.bsds.reader = null;
+  state.bsds = null;
+  return 0;
+}
+
+function tstreamBsdReadvSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext,
+                             vector: Uint8Array[], count: number): TeventReq {
+  const bsds = tstreamContextData(stream) as TstreamBsd;
+  const state = new TstreamBsdReadvState(ev, vector, count);
+  const req = teventReqCreate(memCtx, state, "struct tstream_bsd_readv_state");
+  state.req = req;
+  if (bsds.closed) {
+    teventReqError(req, ENOTCONN);
+    return teventReqPost(req, ev);
+  }
+  if (bsds.badFd !== 0) {
+    teventReqError(req, bsds.badFd);
+    return teventReqPost(req, ev);
+  }
+  state.bsds = bsds;
+  bsds.reader = req;
+  tallocSetDestructor(state, tstreamBsdReadvDestructor);
+  bsdHold(bsds, ev);
+  kick(req);
+  return req;
+}
+
+function readvFinish(state: TstreamBsdReadvState, req: TeventReq, err: number): void {
+  const bsds = state.bsds as TstreamBsd;
+  bsds.reader = null;
+  state.bsds = null;
+  if (err !== 0) {
+    teventReqError(req, err);
+  } else {
+    teventReqDone(req);
+  }
+}
+
+/* tstream_bsd_readv_handler(): copy what is queued into the caller's
+ * buffers; done when every buffer is full. */
+function tstreamBsdReadvHandler(ev: TeventContext, im: TeventImmediate, req: TeventReq): void {
+  const state = req.data as TstreamBsdReadvState;
+  const bsds = state.bsds;
+  if (bsds === null) return;
+  if (bsds.error !== 0) {
+    readvFinish(state, req, bsds.error);
+    return;
+  }
+  const vector = state.vector;
+  while (state.idx < vector.length && bsds.chunks.length > 0) {
+    const dst = vector[state.idx];
+    const src = bsds.chunks[0];
+    const n = Math.min(dst.length - state.ofs, src.length - bsds.headOfs);
+    dst.set(src.subarray(bsds.headOfs, bsds.headOfs + n), state.ofs);
+    state.ofs += n;
+    state.ret += n;
+    bsds.buffered -= n;
+    bsds.headOfs += n;
+    if (bsds.headOfs === src.length) {
+      bsds.chunks.shift();
+      bsds.headOfs = 0;
+    }
+    if (state.ofs === dst.length) {
+      state.idx++;
+      state.ofs = 0;
+    }
+  }
+  /* empty buffers at the end ask for nothing (C skips them too) */
+  while (state.idx < vector.length && vector[state.idx].length - state.ofs === 0) {
+    state.idx++;
+    state.ofs = 0;
+  }
+  bsdMaybeResume(bsds);
+  if (state.idx === vector.length) {
+    readvFinish(state, req, 0);
+    return;
+  }
+  if (bsds.sockError !== 0) {
+    bsds.error = bsds.sockError;
+    readvFinish(state, req, bsds.error);
+    return;
+  }
+  if (bsds.eof) {
+    /* C: readv() returned 0: "propagate end of file" as EPIPE, even after
+     * a partial read (the bytes copied stay copied); checked */
+    bsds.error = EPIPE;
+    readvFinish(state, req, EPIPE);
+  }
+  /* else wait for Node to deliver more */
+}
+
+function tstreamBsdReadvRecv(req: TeventReq): { ret: number; perrno: number } {
+  const state = req.data as TstreamBsdReadvState;
+  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  if (ret === 0) ret = state.ret;
+  teventReqReceived(req);
+  return { ret, perrno };
+}
+
+/* ---- writev ---- */
+
+class TstreamBsdWritevState implements Progressing {
+  im: TeventImmediate;
+  total = 0;
+  started = false;
+  /* Node's write callback came: 0 or the errno */
+  finished = false;
+  err = 0;
+  bsds: TstreamBsd | null = null;
+  req: TeventReq | null = null;
+  readonly vector: Uint8Array[];
+  readonly progress = tstreamBsdWritevHandler;
+  constructor(readonly ev: TeventContext, vector: Uint8Array[], count: number) {
+    this.vector = vector.slice(0, count);
+    for (const v of this.vector) this.total += v.length;
+    this.im = teventCreateImmediate(this);
+  }
+}
+
+/*
+ * A writev freed while waiting lets go of the stream.  Unlike C, the bytes
+ * Node already holds cannot be taken back: they are still written, so the
+ * caller must not change them before the socket is done with them.
+ */
+function tstreamBsdWritevDestructor(state: TstreamBsdWritevState): number {
+  if (state.bsds !== null && state.bsds.writer === state.req) state.bsds.writer = null;
+  state.bsds = null;
+  return 0;
+}
+
+function tstreamBsdWritevSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext,
+                              vector: Uint8Array[], count: number): TeventReq {
+  const bsds = tstreamContextData(stream) as TstreamBsd;
+  const state = new TstreamBsdWritevState(ev, vector, count);
+  const req = teventReqCreate(memCtx, state, "struct tstream_bsd_writev_state");
+  state.req = req;
+  let err = 0;
+  if (bsds.closed) {
+    err = ENOTCONN;
+  } else if (bsds.badFd !== 0) {
+    err = bsds.badFd;
+  } else if (bsds.error !== 0) {
+    err = bsds.error;
+  } else if (bsds.sockError !== 0) {
+    /* C's writev(2) returns the error pending on the socket (a reset) */
+    err = bsds.error = bsds.sockError;
+  }
+  if (err !== 0) {
+    teventReqError(req, err);
+    return teventReqPost(req, ev);
+  }
+  state.bsds = bsds;
+  bsds.writer = req;
+  tallocSetDestructor(state, tstreamBsdWritevDestructor);
+  bsdHold(bsds, ev);
+  if (bsds.socket !== null) bsdWritevStart(req);
+  /* else: started when the socket arrives (bsdAttach) */
+  return req;
+}
+
+/* Hand the whole vector to Node at once: one write, or one writev(2) of
+ * the buffers themselves (cork/uncork), never a concatenated copy. */
+function bsdWritevStart(req: TeventReq): void {
+  const state = req.data as TstreamBsdWritevState;
+  const bsds = state.bsds;
+  if (bsds === null || bsds.socket === null || state.started) return;
+  state.started = true;
+  const socket = bsds.socket;
+  const bufs = state.vector.filter((v) => v.length > 0);
+  const done = (err?: Error | null): void => {
+    if (state.bsds === null || state.finished) return;
+    state.finished = true;
+    state.err = err ? writeErrno(bsds, err) : 0;
+    kick(req);
+  };
+  if (bufs.length === 1) {
+    socket.write(bufs[0], done);
+    return;
+  }
+  socket.cork();
+  for (let i = 0; i < bufs.length; i++) {
+    socket.write(bufs[i], i === bufs.length - 1 ? done : undefined);
+  }
+  socket.uncork();
+}
+
+/* tstream_bsd_writev_handler(): complete once the kernel took everything. */
+function tstreamBsdWritevHandler(ev: TeventContext, im: TeventImmediate, req: TeventReq): void {
+  const state = req.data as TstreamBsdWritevState;
+  const bsds = state.bsds;
+  if (bsds === null || !state.finished) return;
+  bsds.writer = null;
+  state.bsds = null;
+  if (state.err !== 0) {
+    bsds.error = state.err;
+    teventReqError(req, state.err);
+    return;
+  }
+  teventReqDone(req);
+}
+
+function tstreamBsdWritevRecv(req: TeventReq): { ret: number; perrno: number } {
+  const state = req.data as TstreamBsdWritevState;
+  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  if (ret === 0) ret = state.total;
+  teventReqReceived(req);
+  return { ret, perrno };
+}
+
+/* ---- disconnect ---- */
+
+class TstreamBsdDisconnectState {}
+
+/* tstream_bsd_disconnect_send(): close(fd) now, report from the loop. */
+function tstreamBsdDisconnectSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext): TeventReq {
+  const bsds = tstreamContextData(stream) as TstreamBsd;
+  const req = teventReqCreate(memCtx, new TstreamBsdDisconnectState(), "struct tstream_bsd_disconnect_state");
+  if (bsds.closed) {
+    teventReqError(req, ENOTCONN);
+    return teventReqPost(req, ev);
+  }
+  const badFd = bsds.badFd;
+  bsdClose(bsds);
+  if (badFd !== 0) {
+    teventReqError(req, badFd); /* close(2) of a descriptor that was not open */
+    return teventReqPost(req, ev);
+  }
+  teventReqDone(req);
+  return teventReqPost(req, ev);
+}
+
+function tstreamBsdDisconnectRecv(req: TeventReq): { ret: number; perrno: number } {
+  const r = tsocketSimpleIntRecv(req);
+  teventReqReceived(req);
+  return r;
+}
+
+/** tstream_bsd_ops */
+export const tstreamBsdOps: TstreamContextOps = Object.freeze({
+  name: "bsd",
+  pendingBytes: tstreamBsdPendingBytes,
+  readvSend: tstreamBsdReadvSend,
+  readvRecv: tstreamBsdReadvRecv,
+  writevSend: tstreamBsdWritevSend,
+  writevRecv: tstreamBsdWritevRecv,
+  disconnectSend: tstreamBsdDisconnectSend,
+  disconnectRecv: tstreamBsdDisconnectRecv,
+});
+
+/* ---- public constructors ---- */
+
+function checkStream(stream: unknown, fn: string): asserts stream is TstreamContext {
+  if (!(stream instanceof TstreamContext)) throw new TypeError(`${fn}: stream must be a TstreamContext`);
+}
+
+function checkEv(ev: unknown, fn: string): asserts ev is TeventContext {
+  if (!(ev instanceof TeventContext)) throw new TypeError(`${fn}: ev must be a TeventContext`);
+}
+
+/* talloc_get_type_abort(addr->private_data, struct tsocket_address_bsd):
+ * C aborts on another kind of address; a programming error here too. */
+function bsdAddr(addr: unknown, fn: string, what: string): TsocketAddressBsd {
+  if (!(addr instanceof TsocketAddress) || !(addr.privateData instanceof TsocketAddressBsd)) {
+    throw new TypeError(`${fn}: ${what} must be a bsd TsocketAddress`);
+  }
+  return addr.privateData;
+}
+
+/**
+ * tstream_bsd_optimize_readv(): C's switch for a syscall-saving readv fast
+ * path.  Returns the previous value; a stream that is not a BSD stream
+ * returns false and is left alone (checked).  The port has no syscalls to
+ * save (Node reads ahead), so the value is only kept.
+ */
+export function tstreamBsdOptimizeReadv(stream: TstreamContext, on: boolean): boolean {
+  checkStream(stream, "tstreamBsdOptimizeReadv");
+  const bsds = stream.privateData;
+  if (!(bsds instanceof TstreamBsd)) return false;
+  const old = bsds.optimizeReadv;
+  bsds.optimizeReadv = on;
+  return old;
+}
+
+/** What tstreamBsdExistingSocket and tstreamUnixSocketpair return (API.md rule 2). */
+export interface TstreamResult {
+  ret: number;
+  errno: number;
+  stream: TstreamContext | null;
+}
+
+function isInetSocket(socket: net.Socket): boolean {
+  try {
+    return typeof (socket.address() as net.AddressInfo).port === "number";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * tstream_bsd_existing_socket(): a stream over descriptor fd, which it
+ * takes over (freeing the stream closes it).  As in C nothing is checked up
+ * front: -1 gives a stream whose operations fail with ENOTCONN, a descriptor
+ * that is not open one whose operations fail with EBADF and whose
+ * disconnect fails with EBADF, ENOTCONN after that (checked; C's readv on
+ * such a stream, optimize_readv off, waits for an fd event that never comes:
+ * here it fails with EBADF).
+ * Deviation: Node.js can wrap only stream sockets and pipes; any other open
+ * descriptor (a file, a tty, a datagram socket), which C would accept, gives
+ * -1 with errno ENOTSOCK.
+ */
+export function tstreamBsdExistingSocket(memCtx: TallocCtx, fd: number): TstreamResult {
+  if (typeof fd !== "number" || !Number.isInteger(fd)) {
+    throw new TypeError("tstreamBsdExistingSocket: fd must be an integer");
+  }
+  if (fd === -1) {
+    const stream = tstreamBsdFromSocket(memCtx, null, false);
+    stream.privateData.closed = true;
+    return { ret: 0, errno: 0, stream };
+  }
+  let stat: fs.Stats | null = null;
+  try {
+    if (fd >= 0) stat = fs.fstatSync(fd);
+  } catch {
+    stat = null;
+  }
+  if (stat === null) {
+    const stream = tstreamBsdFromSocket(memCtx, null, false);
+    stream.privateData.badFd = EBADF;
+    return { ret: 0, errno: 0, stream };
+  }
+  let socket: net.Socket | null = null;
+  if (stat.isSocket() || stat.isFIFO()) {
+    try {
+      socket = new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
+    } catch {
+      socket = null;
+    }
+  }
+  if (socket === null) {
+    setErrno(ENOTSOCK);
+    return { ret: -1, errno: ENOTSOCK, stream: null };
+  }
+  const stream = tstreamBsdFromSocket(memCtx, socket, isInetSocket(socket));
+  return { ret: 0, errno: 0, stream };
+}
+
+/**
+ * tstream_unix_socketpair(): two connected unix streams, stream1 a child of
+ * memCtx1 and stream2 of memCtx2.
+ *
+ * Node.js has no socketpair(2).  The pair is made from a unix listener on a
+ * path in a fresh private directory (mkdtemp, mode 0700): listen and
+ * connect run their syscalls synchronously, so when this returns the kernel
+ * already holds the connection, and the path and its directory are removed
+ * at once.  The accepting end's socket object reaches stream2 from Node's
+ * next I/O phase; until then stream2 reports 0 pending bytes, and a writev
+ * on it waits.  Failures (mkdtemp, a path too long for sun_path, listen)
+ * give -1 with the errno.
+ */
+export function tstreamUnixSocketpair(memCtx1: TallocCtx, memCtx2: TallocCtx):
+    { ret: number; errno: number; stream1: TstreamContext | null; stream2: TstreamContext | null } {
+  const fail = (errno: number) => {
+    setErrno(errno);
+    return { ret: -1, errno, stream1: null, stream2: null };
+  };
+  let dir: string;
+  try {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "tstream-sp-"));
+  } catch (err) {
+    return fail(errnoFromNodeError(err));
+  }
+  const sockPath = path.join(dir, "s");
+  const cleanup = (): void => {
+    try { fs.unlinkSync(sockPath); } catch { /* not created */ }
+    try { fs.rmdirSync(dir); } catch { /* already gone */ }
+  };
+  if (Buffer.byteLength(sockPath) > 107) {
+    cleanup();
+    return fail(tsocketAddressUnixFromPath(null, sockPath).errno);
+  }
+  const server = net.createServer({ allowHalfOpen: true });
+  let listenErr = 0;
+  server.on("error", (err) => { listenErr = errnoFromNodeError(err); });
+  server.listen({ path: sockPath, backlog: 1, exclusive: true });
+  if (!server.listening) {
+    /* the errno arrives on Node's next tick; the syscall already failed */
+    server.close();
+    cleanup();
+    return fail(listenErr !== 0 ? listenErr : EIO);
+  }
+  const client = net.connect({ path: sockPath, allowHalfOpen: true });
+  cleanup(); /* connect(2) has run: the connection no longer needs the name */
+  const stream1 = tstreamBsdFromSocket(memCtx1, client, false);
+  const stream2 = tstreamBsdFromSocket(memCtx2, null, false);
+  const onClientError = (err: unknown): void => {
+    /* connect(2) failed after all: the other end will never come */
+    server.close();
+    if (!stream2.freed && stream2.privateData.sockError === 0) {
+      stream2.privateData.sockError = errnoFromNodeError(err, ECONNRESET);
+      kick(stream2.privateData.reader);
+      kick(stream2.privateData.writer);
+    }
+  };
+  client.once("error", onClientError);
+  client.once("connect", () => client.removeListener("error", onClientError));
+  server.once("connection", (socket: net.Socket) => {
+    server.close();
+    if (!tstreamBsdAttachSocket(stream2, socket)) {
+      socket.on("error", ignoreError);
+      socket.destroy();
+    }
+  });
+  return { ret: 0, errno: 0, stream1, stream2 };
+}
+
+/* ---- connect ---- */
+
+class TstreamBsdConnectState implements Progressing {
+  im: TeventImmediate;
+  socket: net.Socket | null = null;
+  connected = false;
+  err = 0;
+  isInet = false;
+  req: TeventReq | null = null;
+  readonly progress = tstreamBsdConnectHandler;
+  readonly onConnect = (): void => {
+    this.connected = true;
+    if (this.req !== null) kick(this.req);
+  };
+  readonly onError = (err: unknown): void => {
+    if (this.err === 0) this.err = errnoFromNodeError(err);
+    if (this.req !== null) kick(this.req);
+  };
+  constructor(readonly ev: TeventContext) {
+    this.im = teventCreateImmediate(this);
+  }
+}
+
+function connectDropSocket(state: TstreamBsdConnectState): net.Socket | null {
+  const socket = state.socket;
+  state.socket = null;
+  if (socket !== null) {
+    socket.removeListener("connect", state.onConnect);
+    socket.removeListener("error", state.onError);
+  }
+  return socket;
+}
+
+/* tstream_bsd_connect_destructor(): a connection nobody received is closed. */
+function tstreamBsdConnectDestructor(state: TstreamBsdConnectState): number {
+  const socket = connectDropSocket(state);
+  if (socket !== null) {
+    socket.on("error", ignoreError);
+    socket.destroy();
+  }
+  return 0;
+}
+
+function isAnyAddr(bsda: TsocketAddressBsd): boolean {
+  const u = bsda.u;
+  const from = bsda.family === AF_INET ? 4 : 8;
+  const to = bsda.family === AF_INET ? 8 : 24;
+  for (let i = from; i < to; i++) if (u[i] !== 0) return false;
+  return true;
+}
+
+/*
+ * tstream_bsd_connect_send(), C's order: a local address with a port or a
+ * specific address is bound; an unbound inet socket takes the remote's
+ * family; a remote of another family is EINVAL; then connect.
+ */
+function tstreamBsdConnectSend(memCtx: TallocCtx, ev: TeventContext, sysErrno: number,
+                               local: TsocketAddress, remote: TsocketAddress, fn: string): TeventReq {
+  const lbsda = bsdAddr(local, fn, "local");
+  const rbsda = bsdAddr(remote, fn, "remote");
+  const state = new TstreamBsdConnectState(ev);
+  const req = teventReqCreate(memCtx, state, "struct tstream_bsd_connect_state");
+  state.req = req;
+  tallocSetDestructor(state, tstreamBsdConnectDestructor);
+  const fail = (err: number): TeventReq => {
+    teventReqError(req, err);
+    return teventReqPost(req, ev);
+  };
+  /* give the wrappers a chance to report an error */
+  if (sysErrno !== 0) return fail(sysErrno);
+  let doBind = false;
+  let isInet = false;
+  let saFam = lbsda.family;
+  switch (lbsda.family) {
+    case AF_UNIX:
+      doBind = lbsda.u[2] !== 0;
+      break;
+    case AF_INET:
+    case AF_INET6:
+      doBind = tsocketAddressInetPort(local) !== 0 || !isAnyAddr(lbsda);
+      isInet = true;
+      break;
+    default:
+      return fail(EINVAL);
+  }
+  if (!doBind && isInet) saFam = rbsda.family;
+  if (rbsda.family !== saFam) return fail(EINVAL);
+  const socket = new net.Socket({ allowHalfOpen: true });
+  state.socket = socket;
+  tstreamBsdHoldLoop(ev, state);
+  state.isInet = saFam !== AF_UNIX;
+  socket.on("error", state.onError);
+  socket.once("connect", state.onConnect);
+  if (saFam === AF_UNIX) {
+    if (doBind) {
+      /* Deviation: Node.js cannot bind a connecting unix socket to a path */
+      connectDropSocket(state);
+      socket.destroy();
+      return fail(EOPNOTSUPP);
+    }
+    socket.connect({ path: tsocketAddressUnixPath(remote, null) as string });
+    return req;
+  }
+  const opts: net.TcpSocketConnectOpts = {
+    host: tsocketAddressInetAddrString(remote, null) as string,
+    port: tsocketAddressInetPort(remote),
+    family: saFam === AF_INET ? 4 : 6,
+  };
+  if (doBind) {
+    opts.localAddress = tsocketAddressInetAddrString(local, null) as string;
+    const lport = tsocketAddressInetPort(local);
+    if (lport !== 0) opts.localPort = lport;
+  }
+  socket.connect(opts);
+  return req;
+}
+
+/* tstream_bsd_connect_fde_handler() */
+function tstreamBsdConnectHandler(ev: TeventContext, im: TeventImmediate, req: TeventReq): void {
+  const state = req.data as TstreamBsdConnectState;
+  if (state.socket === null || !req.isInProgress()) return;
+  if (state.err !== 0) {
+    const socket = connectDropSocket(state);
+    if (socket !== null) {
+      socket.on("error", ignoreError);
+      socket.destroy();
+    }
+    teventReqError(req, state.err);
+    return;
+  }
+  if (state.connected) teventReqDone(req);
+}
+
+/* The local address the kernel bound (getsockname), as C's recv returns it. */
+function socketLocalAddress(memCtx: TallocCtx, socket: net.Socket, isInet: boolean): TsocketAddress | null {
+  if (!isInet) return tsocketAddressUnixFromPath(memCtx, "").addr;
+  const addr = socket.localAddress;
+  const port = socket.localPort;
+  if (addr === undefined || port === undefined) return null;
+  return tsocketAddressInetFromStrings(memCtx, "ip", addr, port).addr;
+}
+
+function tstreamBsdConnectRecv(req: TeventReq, memCtx: TallocCtx):
+    { ret: number; perrno: number; stream: TstreamContext | null; local: TsocketAddress | null } {
+  const state = req.data as TstreamBsdConnectState;
+  const { ret, perrno } = tsocketSimpleIntRecv(req);
+  let stream: TstreamContext | null = null;
+  let local: TsocketAddress | null = null;
+  if (ret === 0) {
+    const socket = connectDropSocket(state) as net.Socket;
+    local = socketLocalAddress(memCtx, socket, state.isInet);
+    stream = tstreamBsdFromSocket(memCtx, socket, state.isInet);
+  }
+  teventReqReceived(req);
+  return { ret, perrno, stream, local };
+}
+
+/**
+ * tstream_inet_tcp_connect_send(): connect a TCP stream from local to
+ * remote.  local must be an inet address (else EINVAL, from the loop); it is
+ * bound when it has a port or a specific address.  Errors arrive through the
+ * request: ECONNREFUSED, EADDRINUSE, EADDRNOTAVAIL, EINVAL (families differ)...
+ */
+export function tstreamInetTcpConnectSend(memCtx: TallocCtx, ev: TeventContext, local: TsocketAddress,
+                                          remote: TsocketAddress): TeventReq {
+  checkEv(ev, "tstreamInetTcpConnectSend");
+  const lbsda = bsdAddr(local, "tstreamInetTcpConnectSend", "local");
+  const sysErrno = lbsda.family === AF_INET || lbsda.family === AF_INET6 ? 0 : EINVAL;
+  return tstreamBsdConnectSend(memCtx, ev, sysErrno, local, remote, "tstreamInetTcpConnectSend");
+}
+
+/**
+ * tstream_inet_tcp_connect_recv(): 0 with the connected stream (child of
+ * memCtx) and the local address the kernel bound, or -1 with perrno.
+ */
+export function tstreamInetTcpConnectRecv(req: TeventReq, memCtx: TallocCtx):
+    { ret: number; perrno: number; stream: TstreamContext | null; local: TsocketAddress | null } {
+  return tstreamBsdConnectRecv(req, memCtx);
+}
+
+/**
+ * tstream_unix_connect_send(): connect a unix stream to remote's path.
+ * local must be a unix address (else EINVAL).  ENOENT for a missing path,
+ * ECONNREFUSED for a path nobody listens on, through the request.
+ * Deviation: a local address with a path (C binds the socket to it) gives
+ * EOPNOTSUPP; Node.js cannot bind a connecting unix socket.
+ */
+export function tstreamUnixConnectSend(memCtx: TallocCtx, ev: TeventContext, local: TsocketAddress,
+                                       remote: TsocketAddress): TeventReq {
+  checkEv(ev, "tstreamUnixConnectSend");
+  const lbsda = bsdAddr(local, "tstreamUnixConnectSend", "local");
+  const sysErrno = lbsda.family === AF_UNIX ? 0 : EINVAL;
+  return tstreamBsdConnectSend(memCtx, ev, sysErrno, local, remote, "tstreamUnixConnectSend");
+}
+
+/** tstream_unix_connect_recv(): 0 with the stream (child of memCtx), or -1 with perrno. */
+export function tstreamUnixConnectRecv(req: TeventReq, memCtx: TallocCtx):
+    { ret: number; perrno: number; stream: TstreamContext | null } {
+  const { ret, perrno, stream } = tstreamBsdConnectRecv(req, memCtx);
+  return { ret, perrno, stream };
+}
