@@ -22,7 +22,7 @@ else
 fi
 out=${OUT_DIR:-$(mktemp -d /tmp/conformance-ts.XXXXXX)}
 mkdir -p "$out"
-scenarios=${*:-$(cd "$here/ts" && ls *.ts | sed 's/\.ts$//' | grep -v '^common$')}
+scenarios=${*:-$(cd "$here/expected" && ls *.trace | sed 's/\.trace$//')}
 fail=$compile_failed
 for s in $scenarios; do
 	js="$here/dist/$s.js"

@@ -178,6 +178,9 @@ function bsdAttach(bsds: TstreamBsd, socket: net.Socket): void {
 
 /* close(fd): the socket goes, and with it what the kernel had queued. */
 function bsdClose(bsds: TstreamBsd): void {
+  /* close(2) with unread bytes makes TCP send a reset (the peer sees
+   * ECONNRESET); Node already read them into user space, so reset by hand */
+  const unread = bsds.buffered > 0;
   bsds.closed = true;
   bsds.chunks = [];
   bsds.headOfs = 0;
@@ -189,7 +192,11 @@ function bsdClose(bsds: TstreamBsd): void {
     socket.removeListener("end", bsds.onEnd);
     socket.removeListener("error", bsds.onError);
     socket.on("error", ignoreError); /* errors of a closed socket go nowhere */
-    socket.destroy();
+    if (unread && typeof socket.resetAndDestroy === "function" && socket.remoteFamily !== undefined) {
+      socket.resetAndDestroy();
+    } else {
+      socket.destroy();
+    }
   }
   if (bsds.fde !== null) {
     const fde = bsds.fde;
@@ -854,8 +861,10 @@ function tstreamBsdConnectRecv(req: TeventReq, memCtx: TallocCtx):
   let local: TsocketAddress | null = null;
   if (ret === 0) {
     const socket = connectDropSocket(state) as net.Socket;
-    local = socketLocalAddress(memCtx, socket, state.isInet);
+    /* C creates the stream first, then moves local onto memCtx: local is
+     * the newer child and is freed first */
     stream = tstreamBsdFromSocket(memCtx, socket, state.isInet);
+    local = socketLocalAddress(memCtx, socket, state.isInet);
   }
   teventReqReceived(req);
   return { ret, perrno, stream, local };
