@@ -281,6 +281,8 @@ export function tallocGetName(ptr: unknown): string {
   if (!isObject(ptr)) return "UNNAMED";
   const tc = tallocPeekNode(ptr);
   if (tc !== null && tc.name !== null) return tc.name;
-  const ctor = (ptr as { constructor?: { name?: string } }).constructor;
+  /* library classes carry C's type name ("struct tevent_req") */
+  const ctor = (ptr as { constructor?: { name?: string; tallocName?: string } }).constructor;
+  if (ctor && typeof ctor.tallocName === "string") return ctor.tallocName;
   return ctor && typeof ctor.name === "string" && ctor.name !== "" ? ctor.name : "UNNAMED";
 }

@@ -34,3 +34,4 @@ export * from "./queue";
 export * from "./wakeup";
 export * from "./unix";
 export * from "./debug";
+import "./methods";

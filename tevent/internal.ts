@@ -53,6 +53,7 @@ function slot(): TraceSlot {
 
 /** struct tevent_context */
 export class TeventContext {
+  static readonly tallocName = "struct tevent_context";
   [TALLOC_NODE]: TallocNode | null = null;
 
   /* immediate_events: FIFO */
@@ -106,6 +107,7 @@ export class TeventContext {
 
 /** struct tevent_timer */
 export class TeventTimer {
+  static readonly tallocName = "struct tevent_timer";
   [TALLOC_NODE]: TallocNode | null = null;
   ev: TeventContext | null;
   prev: TeventTimer | null = null;
@@ -128,6 +130,7 @@ export class TeventTimer {
 
 /** struct tevent_immediate */
 export class TeventImmediate {
+  static readonly tallocName = "struct tevent_immediate";
   [TALLOC_NODE]: TallocNode | null = null;
   ev: TeventContext | null = null;
   prev: TeventImmediate | null = null;
@@ -141,6 +144,7 @@ export class TeventImmediate {
 
 /** struct tevent_fd */
 export class TeventFd {
+  static readonly tallocName = "struct tevent_fd";
   [TALLOC_NODE]: TallocNode | null = null;
   ev: TeventContext | null;
   prev: TeventFd | null = null;
@@ -185,6 +189,7 @@ export interface FdSource {
 
 /** struct tevent_signal */
 export class TeventSignal {
+  static readonly tallocName = "struct tevent_signal";
   [TALLOC_NODE]: TallocNode | null = null;
   ev: TeventContext | null;
   prev: TeventSignal | null = null;

@@ -16,6 +16,7 @@ export type TeventQueueTriggerFn<P = unknown> = (req: TeventReq, privateData: P)
 
 /** struct tevent_queue */
 export class TeventQueue {
+  static readonly tallocName = "struct tevent_queue";
   [TALLOC_NODE]: TallocNode | null = null;
   isRunning = true;
   immediate: TeventImmediate;
@@ -45,6 +46,7 @@ export class TeventQueue {
 
 /** struct tevent_queue_entry */
 export class TeventQueueEntry {
+  static readonly tallocName = "struct tevent_queue_entry";
   [TALLOC_NODE]: TallocNode | null = null;
   queue: TeventQueue | null;
   prev: TeventQueueEntry | null = null;

@@ -48,6 +48,7 @@ export function fakePointer(p: object | null): string {
 
 /** struct tevent_req */
 export class TeventReq<S = unknown> {
+  static readonly tallocName = "struct tevent_req";
   [TALLOC_NODE]: TallocNode | null = null;
   /** tevent_req_data(): the state passed to teventReqCreate (null once received). */
   data: S;

@@ -28,7 +28,8 @@ import { loopTimerDelay, teventTimevalCurrent, timersDetachAll } from "./timed";
 
 export { TeventContext };
 
-const BACKENDS = ["epoll", "poll", "poll_mt", "standard"];
+/* tevent_backend_list()'s order on Linux */
+const BACKENDS = ["standard", "epoll", "poll_mt", "poll"];
 
 let abortFn: ((reason: string) => void) | null = null;
 
@@ -63,15 +64,15 @@ export function teventContextInit(memCtx: TallocCtx): TeventContext {
 }
 
 /** tevent_context_init_byname(): every Linux backend name is accepted; they behave alike. */
-export function teventContextInitByname(memCtx: TallocCtx, name: string): TeventContext | null {
-  if (!BACKENDS.includes(name)) return null;
+export function teventContextInitByname(memCtx: TallocCtx, name: string | null): TeventContext | null {
+  /* NULL: the default backend */
+  if (name !== null && name !== undefined && !BACKENDS.includes(name)) return null;
   return teventContextInit(memCtx);
 }
 
 /** tevent_backend_list() */
 export function teventBackendList(memCtx: TallocCtx): string[] {
-  void memCtx;
-  return BACKENDS.slice();
+  return tallocSteal(memCtx, BACKENDS.slice());
 }
 
 /** tevent_signal_support() */

@@ -74,7 +74,8 @@ export function teventTimevalAdd(tv: Timeval, secs: number, usecs: number): Time
   checkTv(tv, "teventTimevalAdd");
   let sec = tv.tv_sec + (secs >>> 0);
   let usec = tv.tv_usec + (usecs >>> 0);
-  sec += Math.floor(usec / 1000000);
+  /* C's integer division and % truncate toward zero */
+  sec += Math.trunc(usec / 1000000);
   usec = usec % 1000000;
   return { tv_sec: sec, tv_usec: usec };
 }

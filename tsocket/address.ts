@@ -28,6 +28,7 @@ export interface TsocketAddressOps {
  * public API are also methods here (API.md, "Objects with methods").
  */
 export class TsocketAddress {
+  static readonly tallocName = "struct tsocket_address";
   /** Where the address was created (C's __location__); the port has no call sites, so a label. */
   location: string;
   readonly ops: TsocketAddressOps;

@@ -26,6 +26,7 @@ export interface TdgramContextOps {
 
 /** struct tdgram_context */
 export class TdgramContext<S = unknown> {
+  static readonly tallocName = "struct tdgram_context";
   [TALLOC_NODE]: TallocNode | null = null;
   recvfromReq: TeventReq | null = null;
   sendtoReq: TeventReq | null = null;

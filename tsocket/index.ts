@@ -14,3 +14,4 @@ export {
   tstreamListenReadySend, tstreamListenReadyRecv, tstreamAcceptSend, tstreamAcceptRecv,
 } from "./bsd/listen";
 export * from "./bsd/dgram";
+import "./methods";

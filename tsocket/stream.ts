@@ -29,6 +29,7 @@ export interface TstreamContextOps {
 
 /** struct tstream_context */
 export class TstreamContext<S = unknown> {
+  static readonly tallocName = "struct tstream_context";
   [TALLOC_NODE]: TallocNode | null = null;
   readvReq: TeventReq | null = null;
   writevReq: TeventReq | null = null;

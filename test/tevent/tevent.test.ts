@@ -6,7 +6,7 @@ import {
   teventScheduleImmediate, teventSetTraceCallback, teventSetTraceImmediateCallback, teventSetTraceTimerCallback,
   teventTimevalAdd, teventTimevalCompare, teventTimevalCurrent, teventTimevalCurrentOfs, teventTimevalIsZero,
   teventTimevalSet, teventTimevalUntil, teventTimevalZero, teventUpdateTimer, teventContextInitByname,
-  teventBackendList, TeventContext, TeventTimer, TeventImmediate, Timeval,
+  teventBackendList, TeventContext, TeventTimer, TeventImmediate, Timeval, teventReqCreate, teventReqError,
 } from "../../index";
 
 const TP = ["BEFORE_WAIT", "AFTER_WAIT", "BEFORE_LOOP_ONCE", "AFTER_LOOP_ONCE"];
@@ -289,5 +289,30 @@ describe("tevent loop woken from outside", () => {
     expect(await teventLoopWait(ev)).to.equal(0);
     expect(log).to.deep.equal(["immediate", "early timer"]);
     expect(Date.now() - t0).to.be.below(2000);
+  });
+});
+
+describe("API.md: objects with methods", () => {
+  it("context, timer, immediate, fd and request methods do what the free functions do", async () => {
+    const ev = teventContextInit(null);
+    const log: string[] = [];
+    const mem = tallocNew(null);
+    const te = ev.addTimer(mem, teventTimevalCurrentOfs(100, 0), () => log.push("timer"), null) as TeventTimer;
+    te.setTag(7);
+    expect(te.getTag()).to.equal(7);
+    te.update(teventTimevalZero());
+    const im = teventCreateImmediate(mem);
+    im.schedule(ev, () => log.push("imm"), null);
+    im.setTag(3);
+    expect(im.getTag()).to.equal(3);
+    expect(ev.signalSupport()).to.equal(true);
+    expect(await ev.loopWait()).to.equal(0);
+    expect(log).to.deep.equal(["imm", "timer"]);
+    const req = teventReqCreate(null, {});
+    teventReqError(req, 5);
+    expect(req.isUnixError()).to.deep.equal({ ret: true, perrno: 5 });
+    expect(req.simpleRecvUnix()).to.equal(5);
+    tallocFree(mem);
+    tallocFree(ev);
   });
 });
