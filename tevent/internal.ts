@@ -86,6 +86,8 @@ export class TeventContext {
   waiters: Array<() => void> = [];
 
   freed = false;
+  /* bumped whenever any loop of this context handled an event */
+  generation = 0;
 
   readonly tracing = {
     point: slot(),

@@ -139,9 +139,13 @@ async function waitPhase(ev: TeventContext): Promise<void> {
     }
     fdPruneReady(ev);
     if (ev.readyHead !== null || signalsPending(ev) || ev.sigPipe) break;
+    const gen = ev.generation;
     const woken = await waitInNode(ev, delayToMs(loopTimerDelayPeek(ev)));
     sampled = true;
     if (ev.freed) break;
+    /* another loop of this context handled an event meanwhile: return, so
+     * that our caller re-checks what it is waiting for */
+    if (woken && ev.generation !== gen) break;
     /* work scheduled from outside the loop (a Node callback, another
      * async function) while it waited: end this wait so the loop runs it */
     if (ev.imHead !== null || (ev.teHead !== null && timerDue(ev))) {
@@ -187,6 +191,13 @@ function timerDue(ev: TeventContext): boolean {
   return d.tv_sec === 0 && d.tv_usec === 0;
 }
 
+/* An iteration ended: other loops of this context waiting in Node must
+ * re-check their conditions (teventReqPoll beside teventLoopWait, say). */
+function handled(ev: TeventContext): void {
+  ev.generation++;
+  if (ev.waiters.length !== 0) ev.wake();
+}
+
 /*
  * One loop iteration.  Returns 0 when it finished synchronously, -1 on
  * error, or a Promise when it has to wait for Node.
@@ -203,19 +214,15 @@ export function loopOnceInternal(ev: TeventContext): number | Promise<number> {
     return -1;
   }
   tracePoint(ev, TEVENT_TRACE_BEFORE_LOOP_ONCE);
-  if (signalsPending(ev) && checkSignals(ev)) {
-    tracePoint(ev, TEVENT_TRACE_AFTER_LOOP_ONCE);
-    return 0;
-  }
-  if (ev.imHead !== null && loopImmediate(ev)) {
-    tracePoint(ev, TEVENT_TRACE_AFTER_LOOP_ONCE);
-    return 0;
-  }
-  if (ev.teHead !== null && loopTimerDelay(ev) === null) {
+  if ((signalsPending(ev) && checkSignals(ev)) ||
+      (ev.imHead !== null && loopImmediate(ev)) ||
+      (ev.teHead !== null && loopTimerDelay(ev) === null)) {
+    handled(ev);
     tracePoint(ev, TEVENT_TRACE_AFTER_LOOP_ONCE);
     return 0;
   }
   return waitPhase(ev).then(() => {
+    handled(ev);
     tracePoint(ev, TEVENT_TRACE_AFTER_LOOP_ONCE);
     return 0;
   });
