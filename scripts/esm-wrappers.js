@@ -11,6 +11,7 @@ const faces = {
   "tevent.mjs": "../tevent/index.js",
   "tsocket.mjs": "../tsocket/index.js",
   "talloc.mjs": "../lib/index.js",
+  "promises.mjs": "../tsocket/promises.js",
 };
 fs.mkdirSync(path.join(dist, "esm"), { recursive: true });
 for (const [file, target] of Object.entries(faces)) {

@@ -89,4 +89,12 @@ describe("package entry points", function () {
     const tsocket = cjsNames("tevent-tsocket/tsocket");
     expect([...new Set([...tevent, ...talloc, ...tsocket])].sort()).to.deep.equal(root);
   });
+
+  it("the await layer loads as tevent-tsocket/promises (require and import) and as the root's `promises`", () => {
+    const cjs = cjsNames("tevent-tsocket/promises");
+    expect(esmNames("tevent-tsocket/promises")).to.deep.equal(cjs);
+    expect(cjs).to.include.members(["readv", "writev", "readPdu", "recvfrom", "sendto", "connectTcp",
+      "connectUnix", "accept", "disconnect"]);
+    expect(cjsNames("tevent-tsocket")).to.include("promises");
+  });
 });
