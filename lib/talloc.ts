@@ -55,7 +55,8 @@ export function tallocNode(ptr: object): TallocNode {
   const n = (ptr as WithNode)[TALLOC_NODE];
   if (n) return n;
   const node = new TallocNode(ptr);
-  if (Object.isExtensible(ptr)) {
+  /* library classes declare the field (null): no shape change, no check */
+  if (n === null || Object.isExtensible(ptr)) {
     (ptr as WithNode)[TALLOC_NODE] = node;
   } else {
     const old = sealedNodes.get(ptr);

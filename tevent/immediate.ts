@@ -55,6 +55,13 @@ export function teventScheduleImmediate<P>(im: TeventImmediate, ev: TeventContex
   if (handler === null || handler === undefined) return;
   checkContext(ev, "teventScheduleImmediate");
   if (typeof handler !== "function") throw new TypeError("teventScheduleImmediate: handler must be a function");
+  scheduleImmediateInternal(im, ev, handler, privateData as P);
+}
+
+/** tevent_schedule_immediate() for the library's own callers: no argument checks. */
+export function scheduleImmediateInternal<P>(im: TeventImmediate, ev: TeventContext,
+                                             handler: TeventImmediateHandler<P>, privateData: P): void {
+  if (im.ev !== null) immediateCancel(im);
   im.ev = ev;
   im.handler = handler;
   im.privateData = privateData;

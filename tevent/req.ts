@@ -3,7 +3,7 @@
 import { TallocCtx, tallocFree, tallocGetName, tallocSetDestructor, tallocSetName, tallocSteal,
          TALLOC_NODE, TallocNode } from "../lib/talloc";
 import { Timeval } from "../lib/types";
-import { teventCreateImmediate, teventScheduleImmediate } from "./immediate";
+import { scheduleImmediateInternal, teventScheduleImmediate } from "./immediate";
 import { TeventContext, TeventImmediate, TeventTimer } from "./internal";
 import { runLoop } from "./tevent";
 import { teventAddTimer } from "./timed";
@@ -208,10 +208,12 @@ export function teventReqPost<S>(req: TeventReq<S>, ev: TeventContext): TeventRe
   checkReq(req, "teventReqPost");
   let im = req.trigger;
   if (im === null) {
-    im = teventCreateImmediate(req);
+    /* C allocates it with the request; here it is made on first use and,
+     * being private to the request, is not a talloc object (cheaper) */
+    im = new TeventImmediate();
     req.trigger = im;
   }
-  teventScheduleImmediate(im, ev, reqTrigger, req as TeventReq);
+  scheduleImmediateInternal(im, ev, reqTrigger, req as TeventReq);
   return req;
 }
 
@@ -239,7 +241,7 @@ export function teventReqReceived(req: TeventReq): void {
   const trigger = req.trigger;
   if (trigger !== null) {
     req.trigger = null;
-    tallocFree(trigger);
+    if (trigger.ev !== null) teventScheduleImmediate(trigger, trigger.ev, null); /* TALLOC_FREE: cancel */
   }
   const timer = req.timer;
   if (timer !== null) {

@@ -255,7 +255,16 @@ export async function runLoop(ev: TeventContext, more: () => boolean): Promise<n
   let since = Date.now();
   if (ev.seHead !== null && ev.nesting === 0) await yieldToNode();
   while (more()) {
-    let r = loopOnceInternal(ev);
+    let r: number | Promise<number>;
+    if (ev.imHead !== null && ev.sigPending === null && ev.tracing.point.callback === null &&
+        ev.nesting === 0 && !ev.freed) {
+      /* the common case, one immediate, without the general path's checks */
+      loopImmediate(ev);
+      handled(ev);
+      r = 0;
+    } else {
+      r = loopOnceInternal(ev);
+    }
     if (typeof r !== "number") {
       r = await r;
       since = Date.now();
