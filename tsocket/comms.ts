@@ -44,6 +44,9 @@ import {
   teventReqReceived, teventReqSetCallback,
 } from "../tevent/req";
 import { teventReqIsUnixError } from "../tevent/unix";
+import {
+  ByteQueue, readvCursorFinish as commsReadvFinish, readvCursorRecv, ReadvCursorState, readvCursorWait,
+} from "./bytequeue";
 import { tsocketSimpleIntRecv } from "./simple";
 import {
   TstreamContext, TstreamContextOps, tstreamContextCreate, tstreamContextData, tstreamPendingBytes,
@@ -123,10 +126,9 @@ export class CommsSession<H = unknown> {
 
 /** The private state of a session's stream (tstreamContextData). */
 export class CommsStream {
-  /** received bytes not yet consumed, oldest first; the first from headOfs on */
-  chunks: Uint8Array[] = [];
-  headOfs = 0;
-  buffered = 0;
+  /** received bytes not yet consumed, oldest first */
+  readonly rx = new ByteQueue();
+  get buffered(): number { return this.rx.length; }
   /** this side closed: tstream_disconnect, or the stream freed */
   closed = false;
   /** the comms layer reported the channel closed (commsSessionClose) */
@@ -177,9 +179,7 @@ function holdLoop(ev: TeventContext, memCtx: object): TeventFd {
 function commsStreamClose(cs: CommsStream): void {
   if (cs.closed) return;
   cs.closed = true;
-  cs.chunks = [];
-  cs.headOfs = 0;
-  cs.buffered = 0;
+  cs.rx.clear();
   cs.drainArmed = false;
   kick(cs.reader);
   kick(cs.writer);
@@ -213,27 +213,9 @@ function commsPendingBytes(stream: TstreamContext): number {
 
 /* ---- readv ---- */
 
-class CommsReadvState implements Progressing {
-  im: TeventImmediate;
-  idx = 0;
-  ofs = 0;
-  ret = 0;
-  cs: CommsStream | null = null;
-  req: TeventReq | null = null;
+class CommsReadvState extends ReadvCursorState<CommsStream> implements Progressing {
   hold: TeventFd | null = null;
-  readonly vector: Uint8Array[];
   readonly progress = commsReadvHandler;
-  constructor(readonly ev: TeventContext, vector: Uint8Array[], count: number) {
-    this.vector = vector.slice(0, count); /* C copies the iovec array */
-    this.im = teventCreateImmediate(this);
-  }
-}
-
-/* A readv freed while waiting lets go; the buffered bytes stay for the next. */
-function commsReadvDestructor(state: CommsReadvState): number {
-  if (state.cs !== null && state.cs.reader === state.req) state.cs.reader = null;
-  state.cs = null;
-  return 0;
 }
 
 function commsReadvSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext,
@@ -246,60 +228,26 @@ function commsReadvSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamCon
     teventReqError(req, ENOTCONN);
     return teventReqPost(req, ev);
   }
-  state.cs = cs;
-  cs.reader = req;
-  tallocSetDestructor(state, commsReadvDestructor);
+  /* freed while waiting, it lets go; the buffered bytes stay for the next */
+  readvCursorWait(state, req, cs);
   kick(req);
   return req;
-}
-
-function commsReadvFinish(state: CommsReadvState, req: TeventReq, err: number): void {
-  const cs = state.cs as CommsStream;
-  cs.reader = null;
-  state.cs = null;
-  if (err !== 0) {
-    teventReqError(req, err);
-  } else {
-    teventReqDone(req);
-  }
 }
 
 /* Copy what is buffered into the caller's buffers; done when all are full. */
 function commsReadvHandler(ev: TeventContext, im: TeventImmediate, req: TeventReq): void {
   const state = req.data as CommsReadvState;
-  const cs = state.cs;
+  const cs = state.src;
   if (cs === null) return;
   if (cs.closed) {
     commsReadvFinish(state, req, ENOTCONN);
     return;
   }
-  const vector = state.vector;
-  let consumed = 0;
-  while (state.idx < vector.length && cs.chunks.length > 0) {
-    const dst = vector[state.idx];
-    const src = cs.chunks[0];
-    const n = Math.min(dst.length - state.ofs, src.length - cs.headOfs);
-    dst.set(src.subarray(cs.headOfs, cs.headOfs + n), state.ofs);
-    state.ofs += n;
-    state.ret += n;
-    cs.buffered -= n;
-    cs.headOfs += n;
-    consumed += n;
-    if (cs.headOfs === src.length) {
-      cs.chunks.shift();
-      cs.headOfs = 0;
-    }
-    if (state.ofs === dst.length) {
-      state.idx++;
-      state.ofs = 0;
-    }
-  }
+  const before = state.ret;
   /* empty buffers at the end ask for nothing */
-  while (state.idx < vector.length && vector[state.idx].length - state.ofs === 0) {
-    state.idx++;
-    state.ofs = 0;
-  }
-  if (state.idx === vector.length) {
+  const full = cs.rx.fill(state.vector, state);
+  const consumed = state.ret - before;
+  if (full) {
     commsReadvFinish(state, req, 0);
   } else if (cs.peerClosed) {
     /* C's bsd stream: readv() returned 0 -> EPIPE, even after a partial
@@ -318,14 +266,6 @@ function commsMaybeDrain(cs: CommsStream): void {
   cs.drainArmed = false;
   const session = cs.session;
   if (session.onDrain !== null) session.onDrain(session);
-}
-
-function commsReadvRecv(req: TeventReq): { ret: number; perrno: number } {
-  const state = req.data as CommsReadvState;
-  let { ret, perrno } = tsocketSimpleIntRecv(req);
-  if (ret === 0) ret = state.ret;
-  teventReqReceived(req);
-  return { ret, perrno };
 }
 
 /* ---- writev ---- */
@@ -460,7 +400,7 @@ export const commsStreamOps: TstreamContextOps = Object.freeze({
   name: "comms",
   pendingBytes: commsPendingBytes,
   readvSend: commsReadvSend,
-  readvRecv: commsReadvRecv,
+  readvRecv: readvCursorRecv,
   writevSend: commsWritevSend,
   writevRecv: commsWritevRecv,
   disconnectSend: commsDisconnectSend,
@@ -521,8 +461,7 @@ export function commsSessionReceive<H>(session: CommsSession<H>, data: Uint8Arra
   const n = Math.min(size, cs.limit - cs.buffered);
   if (n < size) cs.drainArmed = true;
   if (n <= 0) return 0;
-  cs.chunks.push(Uint8Array.prototype.slice.call(data, 0, n));
-  cs.buffered += n;
+  cs.rx.push(Uint8Array.prototype.slice.call(data, 0, n));
   kick(cs.reader);
   return n;
 }

@@ -70,6 +70,7 @@ import {
 import { teventLoopOnce } from "../tevent/tevent";
 import { teventAddTimer, teventTimevalCurrentOfs } from "../tevent/timed";
 import { tstreamBsdHoldLoop } from "./bsd/stream";
+import { ByteQueue, readvCursorFinish, readvCursorRecv, ReadvCursorState, readvCursorWait } from "./bytequeue";
 import { tsocketSimpleIntRecv } from "./simple";
 import {
   TstreamContext, TstreamContextOps, tstreamContextCreate, tstreamContextData, tstreamPendingBytes,
@@ -124,11 +125,10 @@ export class TstreamDuplex {
   duplexError = 0;
   /** the Duplex ended (or closed before ending) */
   eof = false;
-  /** received chunks, oldest first; the first is consumed from headOfs on */
-  chunks: Uint8Array[] = [];
-  headOfs = 0;
+  /** received chunks, oldest first, not consumed yet */
+  readonly rx = new ByteQueue();
   /** bytes received and not consumed (tstream_pending_bytes) */
-  buffered = 0;
+  get buffered(): number { return this.rx.length; }
   /** the Duplex was paused because buffered reached readBufferLimit */
   paused = false;
   /** the backend requests waiting on this stream */
@@ -159,8 +159,7 @@ export class TstreamDuplex {
     if (this.closed) return;
     const buf = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
     if (buf.length === 0) return;
-    this.chunks.push(buf);
-    this.buffered += buf.length;
+    this.rx.push(buf);
     this.bytesReceived += buf.length;
     if (this.buffered >= this.readBufferLimit && !this.paused && this.duplex !== null) {
       this.paused = true;
@@ -193,9 +192,7 @@ export class TstreamDuplex {
 function duplexDetach(ds: TstreamDuplex, destroy: boolean): Duplex | null {
   const duplex = ds.duplex;
   ds.duplex = null;
-  ds.chunks = [];
-  ds.headOfs = 0;
-  ds.buffered = 0;
+  ds.rx.clear();
   if (duplex !== null) {
     duplex.removeListener("data", ds.onData);
     duplex.removeListener("end", ds.onEnd);
@@ -280,31 +277,13 @@ export function tstreamDuplexPendingBytes(stream: TstreamContext): number {
 
 /* ---- readv ---- */
 
-class TstreamDuplexReadvState implements Progressing {
-  im: TeventImmediate;
-  idx = 0;
-  ofs = 0;
-  ret = 0;
-  ds: TstreamDuplex | null = null;
-  req: TeventReq | null = null;
-  readonly vector: Uint8Array[];
+class TstreamDuplexReadvState extends ReadvCursorState<TstreamDuplex> implements Progressing {
   readonly progress = tstreamDuplexReadvHandler;
-  constructor(readonly ev: TeventContext, vector: Uint8Array[], count: number) {
-    this.vector = vector.slice(0, count); /* C copies the iovec array */
-    this.im = teventCreateImmediate(this);
-  }
 }
 
-/* A readv freed while waiting lets go of the stream; the bytes received
- * stay queued for the next readv. */
-function tstreamDuplexReadvDestructor(state: TstreamDuplexReadvState): number {
-  const ds = state.ds;
-  if (ds !== null && ds.reader === state.req) {
-    ds.reader = null;
-    duplexHoldUpdate(ds, null);
-  }
-  state.ds = null;
-  return 0;
+/* A readv that lets go of the stream lets go of ev's loop too. */
+function duplexReadvRelease(ds: TstreamDuplex): void {
+  duplexHoldUpdate(ds, null);
 }
 
 function tstreamDuplexReadvSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext,
@@ -317,60 +296,28 @@ function tstreamDuplexReadvSend(memCtx: TallocCtx, ev: TeventContext, stream: Ts
     teventReqError(req, ENOTCONN);
     return teventReqPost(req, ev);
   }
-  state.ds = ds;
-  ds.reader = req;
-  tallocSetDestructor(state, tstreamDuplexReadvDestructor);
+  readvCursorWait(state, req, ds, duplexReadvRelease);
   duplexHoldUpdate(ds, ev);
   kick(req);
   return req;
 }
 
 function readvFinish(state: TstreamDuplexReadvState, req: TeventReq, err: number): void {
-  const ds = state.ds as TstreamDuplex;
-  ds.reader = null;
-  state.ds = null;
-  duplexHoldUpdate(ds, null);
-  if (err !== 0) {
-    teventReqError(req, err);
-  } else {
-    teventReqDone(req);
-  }
+  readvCursorFinish(state, req, err, duplexReadvRelease);
 }
 
 /* Copy what is queued into the caller's buffers; done when all are full. */
 function tstreamDuplexReadvHandler(ev: TeventContext, im: TeventImmediate, req: TeventReq): void {
   const state = req.data as TstreamDuplexReadvState;
-  const ds = state.ds;
+  const ds = state.src;
   if (ds === null) return;
   if (ds.error !== 0) {
     readvFinish(state, req, ds.error);
     return;
   }
-  const vector = state.vector;
-  while (state.idx < vector.length && ds.chunks.length > 0) {
-    const dst = vector[state.idx];
-    const src = ds.chunks[0];
-    const n = Math.min(dst.length - state.ofs, src.length - ds.headOfs);
-    dst.set(src.subarray(ds.headOfs, ds.headOfs + n), state.ofs);
-    state.ofs += n;
-    state.ret += n;
-    ds.buffered -= n;
-    ds.headOfs += n;
-    if (ds.headOfs === src.length) {
-      ds.chunks.shift();
-      ds.headOfs = 0;
-    }
-    if (state.ofs === dst.length) {
-      state.idx++;
-      state.ofs = 0;
-    }
-  }
-  while (state.idx < vector.length && vector[state.idx].length - state.ofs === 0) {
-    state.idx++;
-    state.ofs = 0;
-  }
+  const full = ds.rx.fill(state.vector, state);
   duplexMaybeResume(ds);
-  if (state.idx === vector.length) {
+  if (full) {
     readvFinish(state, req, 0);
     return;
   }
@@ -386,14 +333,6 @@ function tstreamDuplexReadvHandler(ev: TeventContext, im: TeventImmediate, req: 
     readvFinish(state, req, EPIPE);
   }
   /* else wait for the Duplex to produce more */
-}
-
-function tstreamDuplexReadvRecv(req: TeventReq): { ret: number; perrno: number } {
-  const state = req.data as TstreamDuplexReadvState;
-  let { ret, perrno } = tsocketSimpleIntRecv(req);
-  if (ret === 0) ret = state.ret;
-  teventReqReceived(req);
-  return { ret, perrno };
 }
 
 /* ---- writev ---- */
@@ -594,7 +533,7 @@ export const tstreamDuplexOps: TstreamContextOps = Object.freeze({
   name: "duplex",
   pendingBytes: tstreamDuplexPendingBytes,
   readvSend: tstreamDuplexReadvSend,
-  readvRecv: tstreamDuplexReadvRecv,
+  readvRecv: readvCursorRecv,
   writevSend: tstreamDuplexWritevSend,
   writevRecv: tstreamDuplexWritevRecv,
   disconnectSend: tstreamDuplexDisconnectSend,

@@ -52,6 +52,9 @@ import {
   TeventReq, teventReqCreate, teventReqDone, teventReqError, teventReqPost, teventReqReceived,
 } from "../../tevent/req";
 import { TsocketAddress } from "../address";
+import {
+  ByteQueue, readvCursorFinish as readvFinish, readvCursorRecv, ReadvCursorState, readvCursorWait,
+} from "../bytequeue";
 import { tsocketSimpleIntRecv } from "../simple";
 import {
   TstreamContext, TstreamContextOps, tstreamContextCreate, tstreamContextData,
@@ -110,11 +113,10 @@ export class TstreamBsd {
   sockError = 0;
   /** end of stream seen (the peer closed or shut down its side) */
   eof = false;
-  /** received chunks, oldest first; the first is consumed from headOfs on */
-  chunks: Buffer[] = [];
-  headOfs = 0;
+  /** received chunks, oldest first, not consumed yet */
+  readonly rx = new ByteQueue();
   /** bytes received and not consumed (tstream_pending_bytes) */
-  buffered = 0;
+  get buffered(): number { return this.rx.length; }
   /** the socket was paused because buffered reached the limit */
   paused = false;
   /** tstream_bsd_optimize_readv(): kept and returned, see tstreamBsdOptimizeReadv */
@@ -132,8 +134,7 @@ export class TstreamBsd {
 
   readonly onData = (chunk: Buffer): void => {
     if (this.closed) return;
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
+    this.rx.push(chunk);
     this.bytesReceived += chunk.length;
     if (this.buffered >= TSTREAM_BSD_READ_BUFFER_LIMIT && !this.paused && this.socket !== null) {
       this.paused = true;
@@ -182,9 +183,7 @@ function bsdClose(bsds: TstreamBsd): void {
    * ECONNRESET); Node already read them into user space, so reset by hand */
   const unread = bsds.buffered > 0;
   bsds.closed = true;
-  bsds.chunks = [];
-  bsds.headOfs = 0;
-  bsds.buffered = 0;
+  bsds.rx.clear();
   const socket = bsds.socket;
   bsds.socket = null;
   if (socket !== null) {
@@ -207,6 +206,18 @@ function bsdClose(bsds: TstreamBsd): void {
 }
 
 function ignoreError(): void { /* nothing: the stream is gone */ }
+
+/* The listen() that failed reports its errno only on Node's next tick; the
+ * usual cause is a full descriptor table, which socketpair(2) reports as
+ * EMFILE (or ENFILE): ask the kernel the same question with a plain open. */
+function descriptorShortage(): number {
+  try {
+    fs.closeSync(fs.openSync("/dev/null", "r"));
+  } catch (err) {
+    return errnoFromNodeError(err);
+  }
+  return EIO;
+}
 
 /* tstream_bsd_set_readable/writeable_handler(): the fde, on this ev */
 function bsdHold(bsds: TstreamBsd, ev: TeventContext): void {
@@ -278,27 +289,8 @@ function tstreamBsdPendingBytes(stream: TstreamContext): number {
 
 /* ---- readv ---- */
 
-class TstreamBsdReadvState implements Progressing {
-  im: TeventImmediate;
-  idx = 0;
-  ofs = 0;
-  ret = 0;
-  bsds: TstreamBsd | null = null;
-  req: TeventReq | null = null;
-  readonly vector: Uint8Array[];
+class TstreamBsdReadvState extends ReadvCursorState<TstreamBsd> implements Progressing {
   readonly progress = tstreamBsdReadvHandler;
-  constructor(readonly ev: TeventContext, vector: Uint8Array[], count: number) {
-    this.vector = vector.slice(0, count); /* C copies the iovec array */
-    this.im = teventCreateImmediate(this);
-  }
-}
-
-/* tstream_bsd_readv_destructor(): a request freed while waiting lets go of
- * the stream; the bytes still queued stay queued for the next readv. */
-function tstreamBsdReadvDestructor(state: TstreamBsdReadvState): number {
-  if (state.bsds !== null && state.bsds.reader === state.req) state.bsds.reader = null;
-  state.bsds = null;
-  return 0;
 }
 
 function tstreamBsdReadvSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext,
@@ -315,61 +307,27 @@ function tstreamBsdReadvSend(memCtx: TallocCtx, ev: TeventContext, stream: Tstre
     teventReqError(req, bsds.badFd);
     return teventReqPost(req, ev);
   }
-  state.bsds = bsds;
-  bsds.reader = req;
-  tallocSetDestructor(state, tstreamBsdReadvDestructor);
+  /* tstream_bsd_readv_destructor(): see readvCursorWait */
+  readvCursorWait(state, req, bsds);
   bsdHold(bsds, ev);
   kick(req);
   return req;
-}
-
-function readvFinish(state: TstreamBsdReadvState, req: TeventReq, err: number): void {
-  const bsds = state.bsds as TstreamBsd;
-  bsds.reader = null;
-  state.bsds = null;
-  if (err !== 0) {
-    teventReqError(req, err);
-  } else {
-    teventReqDone(req);
-  }
 }
 
 /* tstream_bsd_readv_handler(): copy what is queued into the caller's
  * buffers; done when every buffer is full. */
 function tstreamBsdReadvHandler(ev: TeventContext, im: TeventImmediate, req: TeventReq): void {
   const state = req.data as TstreamBsdReadvState;
-  const bsds = state.bsds;
+  const bsds = state.src;
   if (bsds === null) return;
   if (bsds.error !== 0) {
     readvFinish(state, req, bsds.error);
     return;
   }
-  const vector = state.vector;
-  while (state.idx < vector.length && bsds.chunks.length > 0) {
-    const dst = vector[state.idx];
-    const src = bsds.chunks[0];
-    const n = Math.min(dst.length - state.ofs, src.length - bsds.headOfs);
-    dst.set(src.subarray(bsds.headOfs, bsds.headOfs + n), state.ofs);
-    state.ofs += n;
-    state.ret += n;
-    bsds.buffered -= n;
-    bsds.headOfs += n;
-    if (bsds.headOfs === src.length) {
-      bsds.chunks.shift();
-      bsds.headOfs = 0;
-    }
-    if (state.ofs === dst.length) {
-      state.idx++;
-      state.ofs = 0;
-    }
-  }
   /* empty buffers at the end ask for nothing (C skips them too) */
-  while (state.idx < vector.length && vector[state.idx].length - state.ofs === 0) {
-    state.idx++;
-    state.ofs = 0;
-  }
+  const full = bsds.rx.fill(state.vector, state);
   bsdMaybeResume(bsds);
-  if (state.idx === vector.length) {
+  if (full) {
     readvFinish(state, req, 0);
     return;
   }
@@ -385,14 +343,6 @@ function tstreamBsdReadvHandler(ev: TeventContext, im: TeventImmediate, req: Tev
     readvFinish(state, req, EPIPE);
   }
   /* else wait for Node to deliver more */
-}
-
-function tstreamBsdReadvRecv(req: TeventReq): { ret: number; perrno: number } {
-  const state = req.data as TstreamBsdReadvState;
-  let { ret, perrno } = tsocketSimpleIntRecv(req);
-  if (ret === 0) ret = state.ret;
-  teventReqReceived(req);
-  return { ret, perrno };
 }
 
 /* ---- writev ---- */
@@ -538,7 +488,7 @@ export const tstreamBsdOps: TstreamContextOps = Object.freeze({
   name: "bsd",
   pendingBytes: tstreamBsdPendingBytes,
   readvSend: tstreamBsdReadvSend,
-  readvRecv: tstreamBsdReadvRecv,
+  readvRecv: readvCursorRecv,
   writevSend: tstreamBsdWritevSend,
   writevRecv: tstreamBsdWritevRecv,
   disconnectSend: tstreamBsdDisconnectSend,
@@ -684,7 +634,7 @@ export function tstreamUnixSocketpair(memCtx1: TallocCtx, memCtx2: TallocCtx):
     /* the errno arrives on Node's next tick; the syscall already failed */
     server.close();
     cleanup();
-    return fail(listenErr !== 0 ? listenErr : EIO);
+    return fail(listenErr !== 0 ? listenErr : descriptorShortage());
   }
   const client = net.connect({ path: sockPath, allowHalfOpen: true });
   cleanup(); /* connect(2) has run: the connection no longer needs the name */

@@ -1,0 +1,150 @@
+// The receive queue the stream backends share (tsocket/bsd/stream.ts,
+// tsocket/duplex.ts, tsocket/comms.ts): the chunks received and not yet
+// consumed, oldest first, and the copy of them into a readv's iovec.
+//
+// Only the mechanics live here.  Each backend keeps its own policy: when to
+// pause and resume its source, what the end of the stream means (EPIPE),
+// which errors are sticky.
+//
+// No intermediate copy: fill() copies straight from the queued chunks into
+// the caller's buffers; a chunk is dropped once consumed.  ReadvCursorState
+// and readvCursorRecv are the parts of a readv request around it that the
+// backends share: the copy of the iovec array, the cursor, waiting as the
+// stream's reader and letting go of it, the _recv.
+
+import { teventCreateImmediate } from "../tevent/immediate";
+import { TeventContext, TeventImmediate } from "../tevent/internal";
+import { tallocSetDestructor } from "../lib/talloc";
+import { TeventReq, teventReqDone, teventReqError, teventReqReceived } from "../tevent/req";
+import { tsocketSimpleIntRecv } from "./simple";
+
+/** Where a readv stands in its iovec: buffer idx, offset ofs in it, ret bytes so far. */
+export interface IovecCursor {
+  idx: number;
+  ofs: number;
+  ret: number;
+}
+
+/** Received chunks, oldest first; the first is consumed from headOfs on. */
+export class ByteQueue {
+  private chunks: Uint8Array[] = [];
+  private headOfs = 0;
+  private bytes = 0;
+
+  /** Bytes queued and not consumed (tstream_pending_bytes). */
+  get length(): number {
+    return this.bytes;
+  }
+
+  /** Queue chunk (kept as is, not copied: the caller hands it over). */
+  push(chunk: Uint8Array): void {
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+  }
+
+  /** Drop everything queued. */
+  clear(): void {
+    this.chunks = [];
+    this.headOfs = 0;
+    this.bytes = 0;
+  }
+
+  /**
+   * Copy what is queued into vector from cursor on, advancing the cursor
+   * (and consuming what was copied).  Empty buffers at the end ask for
+   * nothing and are skipped (as C's readv handler does).  Returns whether
+   * every buffer of vector is full.
+   */
+  fill(vector: readonly Uint8Array[], cursor: IovecCursor): boolean {
+    while (cursor.idx < vector.length && this.chunks.length > 0) {
+      const dst = vector[cursor.idx];
+      const src = this.chunks[0];
+      const n = Math.min(dst.length - cursor.ofs, src.length - this.headOfs);
+      dst.set(src.subarray(this.headOfs, this.headOfs + n), cursor.ofs);
+      cursor.ofs += n;
+      cursor.ret += n;
+      this.bytes -= n;
+      this.headOfs += n;
+      if (this.headOfs === src.length) {
+        this.chunks.shift();
+        this.headOfs = 0;
+      }
+      if (cursor.ofs === dst.length) {
+        cursor.idx++;
+        cursor.ofs = 0;
+      }
+    }
+    while (cursor.idx < vector.length && vector[cursor.idx].length - cursor.ofs === 0) {
+      cursor.idx++;
+      cursor.ofs = 0;
+    }
+    return cursor.idx === vector.length;
+  }
+}
+
+/** The stream state a readv waits on: it has one reader at a time. */
+export interface ReadvSource {
+  reader: TeventReq | null;
+}
+
+/**
+ * The state of a backend's readv request: its own copy of the iovec array
+ * (C copies it), the cursor fill() advances, the immediate its progress
+ * function runs from, and the stream state it waits on (src, null once it
+ * let go).
+ */
+export class ReadvCursorState<S extends ReadvSource = ReadvSource> implements IovecCursor {
+  im: TeventImmediate;
+  idx = 0;
+  ofs = 0;
+  ret = 0;
+  src: S | null = null;
+  req: TeventReq | null = null;
+  readonly vector: Uint8Array[];
+  constructor(readonly ev: TeventContext, vector: Uint8Array[], count: number) {
+    this.vector = vector.slice(0, count); /* C copies the iovec array */
+    this.im = teventCreateImmediate(this);
+  }
+}
+
+/**
+ * The readv waits on src as its reader.  Freed while waiting, it lets go
+ * of src (then onRelease(src)); the bytes queued stay for the next readv.
+ */
+export function readvCursorWait<S extends ReadvSource>(state: ReadvCursorState<S>, req: TeventReq, src: S,
+                                                       onRelease?: (src: S) => void): void {
+  state.src = src;
+  src.reader = req;
+  tallocSetDestructor(state, (st: ReadvCursorState<S>): number => {
+    const s = st.src;
+    if (s !== null && s.reader === st.req) {
+      s.reader = null;
+      if (onRelease !== undefined) onRelease(s);
+    }
+    st.src = null;
+    return 0;
+  });
+}
+
+/** The readv is over: it lets go of its src (then onRelease(src)) and completes, done when err is 0. */
+export function readvCursorFinish<S extends ReadvSource>(state: ReadvCursorState<S>, req: TeventReq, err: number,
+                                                         onRelease?: (src: S) => void): void {
+  const src = state.src as S;
+  src.reader = null;
+  state.src = null;
+  if (onRelease !== undefined) onRelease(src);
+  if (err !== 0) {
+    teventReqError(req, err);
+  } else {
+    teventReqDone(req);
+  }
+}
+
+/** The _recv of a readv whose state is a ReadvCursorState: the bytes copied, or -1 and the errno. */
+export function readvCursorRecv(req: TeventReq): { ret: number; perrno: number } {
+  const state = req.data as ReadvCursorState;
+  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  if (ret === 0) ret = state.ret;
+  teventReqReceived(req);
+  return { ret, perrno };
+}
