@@ -13,6 +13,8 @@ export function getErrno(): number {
 
 /** Set the library's errno, as C code assigns `errno = EINVAL`. */
 export function setErrno(value: number): void {
+  /* errno is an int: anything else would be read back as a wrong errno later */
+  if (!Number.isInteger(value)) throw new TypeError("setErrno: value must be an integer");
   lastErrno = value;
 }
 

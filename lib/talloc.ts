@@ -274,6 +274,8 @@ export function tallocChildren(ptr: unknown): object[] {
 
 /** talloc_set_name_const(). */
 export function tallocSetName(ptr: object, name: string): void {
+  if (!isObject(ptr)) throw new TypeError("tallocSetName: ptr must be an object");
+  if (typeof name !== "string") throw new TypeError("tallocSetName: name must be a string");
   tallocNode(ptr).name = name;
 }
 

@@ -354,7 +354,10 @@ export function TEVENT_FD_NOT_WRITEABLE(fde: TeventFd): void {
 
 /** tevent_fd_set_close_fn(): called with (ev, fde, fd, privateData) when fde is freed. */
 export function teventFdSetCloseFn<P>(fde: TeventFd, closeFn: TeventFdCloseFn<P> | null): void {
-  fde.closeFn = closeFn;
+  if (!(fde instanceof TeventFd)) throw new TypeError("teventFdSetCloseFn: fde must be a TeventFd");
+  /* checked here: a wrong type would otherwise throw only when fde is freed */
+  if (closeFn !== null && closeFn !== undefined) checkFunction(closeFn, "teventFdSetCloseFn: closeFn");
+  fde.closeFn = closeFn ?? null;
 }
 
 /** tevent_fd_set_auto_close(): close the descriptor when fde is freed. */

@@ -3,7 +3,7 @@
 // An entry belongs to its request (a talloc child of it): the head entry's
 // trigger runs, and the queue moves on when that request is freed.
 
-import { TallocCtx, tallocFree, tallocSetDestructor, tallocSteal, TALLOC_NODE, TallocNode } from "../lib/talloc";
+import { TallocCtx, tallocFree, tallocIsFreed, tallocSetDestructor, tallocSteal, TALLOC_NODE, TallocNode } from "../lib/talloc";
 import { teventCreateImmediate, teventScheduleImmediate } from "./immediate";
 import {
   TeventContext, TeventImmediate, traceEvent,
@@ -105,7 +105,8 @@ function queueDestructor(q: TeventQueue): number {
 
 /** tevent_queue_create(): a running, empty queue. */
 export function teventQueueCreate(memCtx: TallocCtx, name: string): TeventQueue {
-  const q = new TeventQueue(String(name));
+  if (typeof name !== "string") throw new TypeError("teventQueueCreate: name must be a string");
+  const q = new TeventQueue(name);
   if (memCtx !== null && memCtx !== undefined) tallocSteal(memCtx, q);
   tallocSetDestructor(q, queueDestructor);
   return q;
@@ -118,10 +119,21 @@ function noopTrigger(): void {
 /* tevent_queue_add_internal() */
 function queueAddInternal(queue: TeventQueue, ev: TeventContext, req: TeventReq,
                           trigger: TeventQueueTriggerFn<unknown> | null, privateData: unknown,
-                          allowDirect: boolean): TeventQueueEntry {
-  checkQueue(queue, "teventQueueAdd");
-  if (!(ev instanceof TeventContext)) throw new TypeError("teventQueueAdd: ev must be a TeventContext");
-  if (!(req instanceof TeventReq)) throw new TypeError("teventQueueAdd: req must be a TeventReq");
+                          allowDirect: boolean, fn: string): TeventQueueEntry | null {
+  checkQueue(queue, fn);
+  if (!(ev instanceof TeventContext)) throw new TypeError(`${fn}: ev must be a TeventContext`);
+  if (!(req instanceof TeventReq)) throw new TypeError(`${fn}: req must be a TeventReq`);
+  if (trigger !== null && trigger !== undefined && typeof trigger !== "function") {
+    throw new TypeError(`${fn}: trigger must be a function or null`);
+  }
+  /* Use after free is undefined in C.  Here teventQueueAdd fails as C's does
+   * when it cannot allocate the entry (false); the entry functions, whose
+   * type has no null, throw.  Never an entry waiting on a dead queue forever. */
+  if (tallocIsFreed(queue) || tallocIsFreed(req) || tallocIsFreed(ev)) {
+    if (fn === "teventQueueAdd") return null;
+    const what = tallocIsFreed(queue) ? "queue" : tallocIsFreed(req) ? "req" : "ev";
+    throw new TypeError(`${fn}: ${what} was freed`);
+  }
   const e = new TeventQueueEntry(queue, req, ev, trigger ?? noopTrigger, privateData);
   tallocSteal(req, e);
   /* only an empty queue, and a request whose callback is not set yet, may trigger directly */
@@ -149,14 +161,15 @@ function queueAddInternal(queue: TeventQueue, ev: TeventContext, req: TeventReq,
 /** tevent_queue_add(): trigger(req, privateData) runs when req reaches the head. */
 export function teventQueueAdd<P>(queue: TeventQueue, ev: TeventContext, req: TeventReq,
                                   trigger: TeventQueueTriggerFn<P> | null, privateData?: P): boolean {
-  queueAddInternal(queue, ev, req, trigger as TeventQueueTriggerFn<unknown> | null, privateData, false);
-  return true;
+  return queueAddInternal(queue, ev, req, trigger as TeventQueueTriggerFn<unknown> | null, privateData, false,
+                          "teventQueueAdd") !== null;
 }
 
 /** tevent_queue_add_entry(): as teventQueueAdd, returning the entry. */
 export function teventQueueAddEntry<P>(queue: TeventQueue, ev: TeventContext, req: TeventReq,
                                        trigger: TeventQueueTriggerFn<P> | null, privateData?: P): TeventQueueEntry {
-  return queueAddInternal(queue, ev, req, trigger as TeventQueueTriggerFn<unknown> | null, privateData, false);
+  return queueAddInternal(queue, ev, req, trigger as TeventQueueTriggerFn<unknown> | null, privateData, false,
+                          "teventQueueAddEntry") as TeventQueueEntry;
 }
 
 /**
@@ -166,7 +179,8 @@ export function teventQueueAddEntry<P>(queue: TeventQueue, ev: TeventContext, re
 export function teventQueueAddOptimizeEmpty<P>(queue: TeventQueue, ev: TeventContext, req: TeventReq,
                                                trigger: TeventQueueTriggerFn<P> | null,
                                                privateData?: P): TeventQueueEntry {
-  return queueAddInternal(queue, ev, req, trigger as TeventQueueTriggerFn<unknown> | null, privateData, true);
+  return queueAddInternal(queue, ev, req, trigger as TeventQueueTriggerFn<unknown> | null, privateData, true,
+                          "teventQueueAddOptimizeEmpty") as TeventQueueEntry;
 }
 
 /**

@@ -19,7 +19,7 @@ import { TallocCtx, tallocSetDestructor, tallocSteal } from "../lib/talloc";
 import { fdDispatchOne, fdNeedsSample, fdPruneReady, fdsDetachAll } from "./fd";
 import { immediatesDetachAll, loopImmediate } from "./immediate";
 import {
-  TeventContext, tracePoint,
+  checkContext, TeventContext, tracePoint,
   TEVENT_TRACE_AFTER_LOOP_ONCE, TEVENT_TRACE_AFTER_WAIT, TEVENT_TRACE_BEFORE_LOOP_ONCE,
   TEVENT_TRACE_BEFORE_WAIT,
 } from "./internal";
@@ -77,7 +77,7 @@ export function teventBackendList(memCtx: TallocCtx): string[] {
 
 /** tevent_signal_support() */
 export function teventSignalSupport(ev: TeventContext): boolean {
-  void ev;
+  checkContext(ev, "teventSignalSupport");
   return true;
 }
 

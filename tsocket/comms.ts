@@ -34,7 +34,7 @@
 // callback (outside the loop) or from inside the loop.
 
 import { PassThrough } from "node:stream";
-import { EIO, EMSGSIZE, ENOTCONN, EPIPE, EPROTO, getErrno, setErrno } from "../lib/errno";
+import { EBADF, EINVAL, EIO, EMSGSIZE, ENOTCONN, EPIPE, EPROTO, getErrno, setErrno } from "../lib/errno";
 import { TallocCtx, tallocFree, tallocSetDestructor, tallocSteal } from "../lib/talloc";
 import { teventAddFd } from "../tevent/fd";
 import { teventCreateImmediate, teventScheduleImmediate } from "../tevent/immediate";
@@ -441,6 +441,14 @@ function receivingState<H>(session: CommsSession<H>): CommsStream | null {
   return cs;
 }
 
+/* Why receivingState() gave null: freed (EBADF, as every use after free),
+ * disconnected by this end (ENOTCONN), closed by the other side (EPIPE). */
+function receivingErrno<H>(session: CommsSession<H>): number {
+  const stream = session.stream;
+  if (stream.freed) return EBADF;
+  return (tstreamContextData(stream) as CommsStream).closed ? ENOTCONN : EPIPE;
+}
+
 /**
  * session_receive(): bytes that came over the wire.  Returns how many of
  * the first `size` bytes of data were taken (copied; data stays the
@@ -453,11 +461,17 @@ function receivingState<H>(session: CommsSession<H>): CommsStream | null {
 export function commsSessionReceive<H>(session: CommsSession<H>, data: Uint8Array, size: number): number {
   checkSession(session, "commsSessionReceive");
   if (!(data instanceof Uint8Array)) throw new TypeError("commsSessionReceive: data must be a Uint8Array");
+  if (typeof size !== "number") throw new TypeError("commsSessionReceive: size must be a number");
+  /* a size C would read past the buffer with: refused, nothing taken */
   if (!Number.isInteger(size) || size < 0 || size > data.length) {
-    throw new RangeError("commsSessionReceive: size must be an integer in 0..data.length");
+    setErrno(EINVAL);
+    return -1;
   }
   const cs = receivingState(session);
-  if (cs === null) return -1;
+  if (cs === null) {
+    setErrno(receivingErrno(session));
+    return -1;
+  }
   const n = Math.min(size, cs.limit - cs.buffered);
   if (n < size) cs.drainArmed = true;
   if (n <= 0) return 0;
@@ -473,7 +487,10 @@ export function commsSessionReceive<H>(session: CommsSession<H>, data: Uint8Arra
 export function commsSessionReceiveRoom<H>(session: CommsSession<H>): number {
   checkSession(session, "commsSessionReceiveRoom");
   const cs = receivingState(session);
-  if (cs === null) return -1;
+  if (cs === null) {
+    setErrno(receivingErrno(session));
+    return -1;
+  }
   return cs.limit - cs.buffered;
 }
 

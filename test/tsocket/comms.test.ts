@@ -7,7 +7,7 @@
 
 import { expect } from "chai";
 import {
-  EBADF, EBUSY, ECONNRESET, EIO, EMSGSIZE, ENOTCONN, EPIPE, EPROTO, getErrno, setErrno, tallocFree,
+  EBADF, EBUSY, ECONNRESET, EINVAL, EIO, EMSGSIZE, ENOTCONN, EPIPE, EPROTO, getErrno, setErrno, tallocFree,
   tallocIsFreed, tallocNew, tallocParent, teventAddTimer, TeventContext, teventContextInit, teventLoopOnce,
   teventLoopUntil, teventLoopWait, teventTimevalCurrentOfs,
   TeventReq, teventReqIsInProgress, teventReqPoll, teventReqSetCallback, TstreamContext, tstreamDisconnectRecv,
@@ -238,11 +238,20 @@ describe("comms interface (async_socket_interface seed): a session's tstream", (
       expect(tstreamPendingBytes(s.stream)).to.equal(0);
     });
 
-    it("rejects a size beyond the data (a programming error)", () => {
+    it("a size beyond the data, negative or fractional: -1/EINVAL, nothing taken (session_receive's -1); a wrong type throws", () => {
       const { s } = session();
-      expect(() => commsSessionReceive(s, bytes(1, 2), 3)).to.throw(RangeError);
-      expect(() => commsSessionReceive(s, bytes(1, 2), -1)).to.throw(RangeError);
+      setErrno(0);
+      expect(commsSessionReceive(s, bytes(1, 2), 3)).to.equal(-1);
+      expect(getErrno()).to.equal(EINVAL);
+      setErrno(0);
+      expect(commsSessionReceive(s, bytes(1, 2), -1)).to.equal(-1);
+      expect(getErrno()).to.equal(EINVAL);
+      setErrno(0);
+      expect(commsSessionReceive(s, bytes(1, 2), 0.5)).to.equal(-1);
+      expect(getErrno()).to.equal(EINVAL);
+      expect(commsSessionReceiveRoom(s)).to.equal(COMMS_SESSION_RECEIVE_LIMIT);
       expect(() => commsSessionReceive(s, [1] as unknown as Uint8Array, 1)).to.throw(TypeError);
+      expect(() => commsSessionReceive(s, bytes(1), "1" as unknown as number)).to.throw(TypeError);
     });
 
     it("a receive from a Node callback completes a waiting readv, from the loop", async () => {

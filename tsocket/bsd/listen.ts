@@ -26,8 +26,10 @@
 // Deviation: Node.js removes a unix listener's socket file when the listener
 // is closed; C's close(2) leaves it behind.
 
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as net from "node:net";
-import { EBADF, EINPROGRESS, EINVAL, errnoFromNodeError, setErrno } from "../../lib/errno";
+import { EACCES, EBADF, EINPROGRESS, EINVAL, ENOENT, ENOTDIR, errnoFromNodeError, setErrno } from "../../lib/errno";
 import { TallocCtx, tallocSetDestructor, tallocSteal, TALLOC_NODE, TallocNode } from "../../lib/talloc";
 import { TeventContext, TeventImmediate } from "../../tevent/internal";
 import { teventCreateImmediate, teventScheduleImmediate } from "../../tevent/immediate";
@@ -63,6 +65,8 @@ export class TstreamListener {
   /** the error that made the listener unusable (bind/listen failed) */
   error = 0;
   closed = false;
+  /** a unix listener's path (for bind(2)'s errno, see unixBindErrno) */
+  unixPath: string | null = null;
   /** accepted connections waiting for an accept request */
   readonly backlog: Accepted[] = [];
   /** accept requests waiting for a connection, oldest first */
@@ -78,8 +82,9 @@ export class TstreamListener {
   };
 
   readonly onError = (err: unknown): void => {
-    const errno = errnoFromNodeError(err);
+    let errno = errnoFromNodeError(err);
     if (!this.listening) {
+      if (errno === EACCES && this.unixPath !== null) errno = unixBindErrno(this.unixPath);
       /* bind(2) or listen(2) failed: the listener is dead */
       if (this.error === 0) this.error = errno;
       this.readyWaiters.forEach(kick);
@@ -212,7 +217,23 @@ export function tstreamUnixListen(memCtx: TallocCtx, local: TsocketAddress, back
   if (bsda === null || bsda.family !== AF_UNIX) return listenFail(EINVAL);
   const p = tsocketAddressUnixPath(local, null) as string;
   if (p === "") return listenFail(EINVAL); /* Node.js has no autobind */
-  return listenCreate(memCtx, false, { path: p, backlog, exclusive: true });
+  const r = listenCreate(memCtx, false, { path: p, backlog, exclusive: true });
+  (r.listener as TstreamListener).unixPath = p;
+  return r;
+}
+
+/*
+ * libuv reports bind(2)'s ENOENT on a unix path as EACCES; C gives the
+ * kernel's answer.  A missing or non-directory parent is ENOENT/ENOTDIR.
+ */
+function unixBindErrno(p: string): number {
+  try {
+    fs.accessSync(path.dirname(p), fs.constants.F_OK);
+  } catch (err) {
+    const e = errnoFromNodeError(err);
+    if (e === ENOENT || e === ENOTDIR) return e;
+  }
+  return EACCES;
 }
 
 /**

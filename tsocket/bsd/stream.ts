@@ -611,6 +611,12 @@ export function tstreamUnixSocketpair(memCtx1: TallocCtx, memCtx2: TallocCtx):
     setErrno(errno);
     return { ret: -1, errno, stream1: null, stream2: null };
   };
+  /* a wrong argument type must throw before the listener exists, or it leaks */
+  for (const [ctx, what] of [[memCtx1, "memCtx1"], [memCtx2, "memCtx2"]] as const) {
+    if (ctx !== null && ctx !== undefined && (typeof ctx !== "object" && typeof ctx !== "function")) {
+      throw new TypeError(`tstreamUnixSocketpair: ${what} must be a talloc context (an object) or null`);
+    }
+  }
   let dir: string;
   try {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "tstream-sp-"));
