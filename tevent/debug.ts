@@ -37,6 +37,7 @@ export function teventSetTraceFdCallback<P>(ev: TeventContext, cb: TeventTraceEv
   set(ev.tracing.fde, cb, privateData, "teventSetTraceFdCallback");
 }
 export function teventGetTraceFdCallback(ev: TeventContext): Getter<TeventFd> {
+  checkContext(ev, "teventGetTraceFdCallback");
   return get<TeventFd>(ev.tracing.fde);
 }
 /** tevent_set_trace_signal_callback() */
@@ -47,6 +48,7 @@ export function teventSetTraceSignalCallback<P>(ev: TeventContext,
   set(ev.tracing.se, cb, privateData, "teventSetTraceSignalCallback");
 }
 export function teventGetTraceSignalCallback(ev: TeventContext): Getter<TeventSignal> {
+  checkContext(ev, "teventGetTraceSignalCallback");
   return get<TeventSignal>(ev.tracing.se);
 }
 /** tevent_set_trace_timer_callback() */
@@ -56,6 +58,7 @@ export function teventSetTraceTimerCallback<P>(ev: TeventContext, cb: TeventTrac
   set(ev.tracing.te, cb, privateData, "teventSetTraceTimerCallback");
 }
 export function teventGetTraceTimerCallback(ev: TeventContext): Getter<TeventTimer> {
+  checkContext(ev, "teventGetTraceTimerCallback");
   return get<TeventTimer>(ev.tracing.te);
 }
 /** tevent_set_trace_immediate_callback() */
@@ -66,6 +69,7 @@ export function teventSetTraceImmediateCallback<P>(ev: TeventContext,
   set(ev.tracing.im, cb, privateData, "teventSetTraceImmediateCallback");
 }
 export function teventGetTraceImmediateCallback(ev: TeventContext): Getter<TeventImmediate> {
+  checkContext(ev, "teventGetTraceImmediateCallback");
   return get<TeventImmediate>(ev.tracing.im);
 }
 /** tevent_set_trace_queue_callback() */
@@ -76,5 +80,6 @@ export function teventSetTraceQueueCallback<P>(ev: TeventContext,
   set(ev.tracing.qe, cb, privateData, "teventSetTraceQueueCallback");
 }
 export function teventGetTraceQueueCallback(ev: TeventContext): Getter<TeventQueueEntry> {
+  checkContext(ev, "teventGetTraceQueueCallback");
   return get<TeventQueueEntry>(ev.tracing.qe);
 }

@@ -201,9 +201,12 @@ export function teventQueueEntryUntrigger(entry: TeventQueueEntry): void {
 
 /** tevent_queue_entry_set_tag() / tevent_queue_entry_get_tag() */
 export function teventQueueEntrySetTag(entry: TeventQueueEntry, tag: number): void {
+  if (!(entry instanceof TeventQueueEntry)) throw new TypeError("teventQueueEntrySetTag: entry must be a TeventQueueEntry");
+  if (typeof tag !== "number") throw new TypeError("teventQueueEntrySetTag: tag must be a number");
   entry.tag = tag;
 }
 export function teventQueueEntryGetTag(entry: TeventQueueEntry): number {
+  if (!(entry instanceof TeventQueueEntry)) throw new TypeError("teventQueueEntryGetTag: entry must be a TeventQueueEntry");
   return entry.tag;
 }
 

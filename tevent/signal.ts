@@ -137,9 +137,12 @@ export function teventAddSignal<P>(ev: TeventContext, memCtx: TallocCtx, signum:
 
 /** tevent_signal_set_tag() / tevent_signal_get_tag() */
 export function teventSignalSetTag(se: TeventSignal, tag: number): void {
+  if (!(se instanceof TeventSignal)) throw new TypeError("teventSignalSetTag: se must be a TeventSignal");
+  if (typeof tag !== "number") throw new TypeError("teventSignalSetTag: tag must be a number");
   se.tag = tag;
 }
 export function teventSignalGetTag(se: TeventSignal): number {
+  if (!(se instanceof TeventSignal)) throw new TypeError("teventSignalGetTag: se must be a TeventSignal");
   return se.tag;
 }
 

@@ -61,6 +61,7 @@ export function tdgramContextCreate<S>(memCtx: TallocCtx, ops: TdgramContextOps,
 
 /** tdgram_context_data() */
 export function tdgramContextData<S>(dgram: TdgramContext<S>): S {
+  if (!(dgram instanceof TdgramContext)) throw new TypeError("tdgramContextData: dgram must be a TdgramContext");
   return dgram.privateData;
 }
 

@@ -17,6 +17,7 @@
 // object still works, the data is intact).
 
 import { PassThrough } from "node:stream";
+import * as index from "../../index";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -24,7 +25,11 @@ import {
   EADDRINUSE, EAFNOSUPPORT, EBADF, ENOTDIR, EPIPE, EBUSY, ECONNREFUSED, EINVAL, EMSGSIZE, ENAMETOOLONG, ENOENT, ENOMEM,
   ENOTCONN, EPROTO, ETIMEDOUT, errnoName, getErrno, setErrno, strerror, errnoFromName, errnoFromNodeError,
   tallocFree, tallocNew, tallocSteal, tallocMove, tallocReparent, tallocParent, tallocSetDestructor, tallocFreeChildren,
-  tallocIsFreed, tallocTotalBlocks, tallocChildren, tallocSetName, tallocGetName,
+  tallocIsFreed, tallocTotalBlocks, tallocChildren, tallocSetName, tallocGetName, tallocPeekNode,
+  teventNumSignals, teventTimevalCurrent, teventSignalSetTag, teventSignalGetTag, teventReqOom, teventReqResetEndtime,
+  teventReqCallbackData, teventReqPollUnix, teventQueueAddOptimizeEmpty, teventQueueEntrySetTag,
+  teventQueueEntryGetTag, tdgramContextData, tsocketSimpleIntRecv, tstreamReadvPduQueueRecv, tstreamTlsAcceptRecv,
+  commsSessionSendResume,
   TeventContext, teventContextInit, teventContextInitByname, teventBackendList, teventSignalSupport,
   teventLoopAllowNesting, teventLoopOnce, teventLoopWait, teventLoopUntil, teventSetAbortFn,
   teventTimevalCompare, teventTimevalSet, teventTimevalAdd, teventTimevalIsZero, teventTimevalUntil,
@@ -226,6 +231,8 @@ function pendingReq(fx: Fx): TeventReq {
   return fx.req();
 }
 
+const traceFns = index as unknown as Record<string, unknown>;
+
 /* ------------------------------------------------------------------ */
 /* the rows                                                             */
 
@@ -260,6 +267,8 @@ add({ fn: "tallocSetName", input: "ptr a number", call: () => tallocSetName(bad(
 add({ fn: "tallocSetName", input: "name a number", call: (fx) => tallocSetName(tallocNew(fx.mem), bad(5)), expect: throwsType() });
 add({ fn: "tallocGetName", input: "null (C dereferences it)", call: () => tallocGetName(null), expect: ret("UNNAMED") });
 
+add({ fn: "tallocPeekNode", input: "a number (never a talloc object)", call: () => tallocPeekNode(bad(5)), expect: ret(null) });
+
 /* ---- errno helpers ---- */
 add({ fn: "setErrno", input: "a string", call: () => { setErrno(EPROTO); try { setErrno(bad("5")); } finally { /* errno kept */ } }, expect: throwsType(), after: () => { if (getErrno() !== EPROTO) throw new Error(`errno changed to ${getErrno()}`); }, afterText: "errno keeps its previous value" });
 add({ fn: "setErrno", input: "1.5", call: () => setErrno(1.5), expect: throwsType() });
@@ -268,6 +277,12 @@ add({ fn: "strerror", input: "negative (-1)", call: () => strerror(-1), expect: 
 add({ fn: "errnoName", input: "an unknown number (99999)", call: () => errnoName(99999), expect: ret("99999") });
 add({ fn: "errnoFromName", input: "an unknown name", call: () => errnoFromName("ENOSUCHTHING"), expect: ret(0) });
 add({ fn: "errnoFromNodeError", input: "null, with a fallback", call: () => errnoFromNodeError(null, EPROTO), expect: ret(EPROTO) });
+add({ fn: "getErrno", input: "after a call refused with a TypeError (a programming error sets no errno)", call: () => {
+  setErrno(EPROTO);
+  try { teventQueueCreate(null, bad(5)); } catch { /* the TypeError */ }
+  return getErrno();
+}, expect: ret(EPROTO) });
+
 /* ---- tevent context and loop ---- */
 add({ fn: "teventContextInit", input: "memCtx a number", call: () => teventContextInit(bad(5)), expect: throwsType() });
 add({ fn: "teventContextInitByname", input: "an unknown backend name", call: () => teventContextInitByname(null, "nosuch"), expect: ret(null) });
@@ -287,6 +302,12 @@ add({ fn: "teventSignalSupport", input: "ev not a TeventContext", call: () => te
 add({ fn: "teventBackendList", input: "memCtx a number", call: () => teventBackendList(bad(5)), expect: throwsType() });
 add({ fn: "teventSetTraceCallback", input: "cb a string", call: (fx) => teventSetTraceCallback(fx.ev, bad(NOFN)), expect: throwsType() });
 add({ fn: "teventGetTraceCallback", input: "ev not a TeventContext", call: () => teventGetTraceCallback(fakeEv), expect: throwsType() });
+
+add({ fn: "teventNumSignals", input: "an argument (C takes none): ignored", call: () => (teventNumSignals as (x: unknown) => number)(5), expect: ret(68) });
+for (const k of ["Fd", "Signal", "Timer", "Immediate", "Queue"] as const) {
+  add({ fn: `teventSetTrace${k}Callback`, input: "cb a string", call: (fx) => (traceFns[`teventSetTrace${k}Callback`] as (ev: unknown, cb: unknown) => void)(fx.ev, NOFN), expect: throwsType() });
+  add({ fn: `teventGetTrace${k}Callback`, input: "ev a plain object", call: () => (traceFns[`teventGetTrace${k}Callback`] as (ev: unknown) => unknown)(fakeEv), expect: throwsType() });
+}
 
 /* ---- timevals and timers ---- */
 add({ fn: "teventTimevalCompare", input: "tv1 null", call: () => teventTimevalCompare(bad(null), tv0), expect: throwsType() });
@@ -312,6 +333,19 @@ add({ fn: "teventUpdateTimer", input: "a freed timer (does not come back)", call
   const r = await teventLoopWait(fx.ev);
   return { fired, r };
 }, expect: ret({ fired: 0 }) });
+
+add({ fn: "teventTimevalZero", input: "an argument (C takes none): ignored", call: () => (teventTimevalZero as (x: unknown) => unknown)(5), expect: ret({ tv_sec: 0, tv_usec: 0 }) });
+add({ fn: "teventTimevalCurrent", input: "an argument (C takes none): ignored", call: () => {
+  const tv = (teventTimevalCurrent as (x: unknown) => { tv_sec: number; tv_usec: number })(5);
+  return Math.abs(tv.tv_sec - Math.floor(Date.now() / 1000)) <= 1 && tv.tv_usec >= 0 && tv.tv_usec < 1000000;
+}, expect: ret(true) });
+add({ fn: "teventTimevalCurrentOfs", input: "secs -1, usecs -1 (C takes uint32_t: both wrap)", call: () => {
+  const now = Math.floor(Date.now() / 1000);
+  const tv = teventTimevalCurrentOfs(-1, -1);
+  /* 4294967295 s, plus 4294967295 us = 4294.967295 s */
+  const d = tv.tv_sec - now - 4294967295;
+  return d >= 4294 && d <= 4296;
+}, expect: ret(true) });
 
 /* ---- immediates ---- */
 add({ fn: "teventCreateImmediate", input: "memCtx a number", call: () => teventCreateImmediate(bad(5)), expect: throwsType() });
@@ -376,6 +410,9 @@ for (const [signum, what] of [[0, "0"], [-1, "-1"], [9, "SIGKILL (9)"], [19, "SI
 add({ fn: "teventAddSignal", input: "handler a string", call: (fx) => teventAddSignal(fx.ev, fx.mem, 10, 0, bad(NOFN), null), expect: throwsType() });
 add({ fn: "teventAddSignal", input: "ev not a TeventContext", call: (fx) => teventAddSignal(fakeEv, fx.mem, 10, 0, h, null), expect: throwsType() });
 
+add({ fn: "teventSignalSetTag", input: "se null", call: () => teventSignalSetTag(bad(null), 1), expect: throwsType() });
+add({ fn: "teventSignalGetTag", input: "se a plain object", call: () => teventSignalGetTag(bad({})), expect: throwsType() });
+
 /* ---- requests ---- */
 add({ fn: "teventReqDone", input: "req not a TeventReq", call: () => teventReqDone(fakeReq), expect: throwsType() });
 add({ fn: "teventReqError", input: "error 0 (not an error)", call: (fx) => {
@@ -408,6 +445,14 @@ add({ fn: "teventReqReceived", input: "called twice", call: (fx) => {
 }, expect: ret(true) });
 add({ fn: "teventReqSimpleRecvUnix", input: "a request still in progress", call: (fx) => teventReqSimpleRecvUnix(fx.req()), expect: ret(EINVAL) });
 add({ fn: "teventReqPrint", input: "req null", call: (fx) => teventReqPrint(fx.mem, null), expect: ret("tevent_req[NULL]") });
+add({ fn: "teventReqCreate", input: "memCtx a number", call: () => teventReqCreate(bad(5), {}), expect: throwsType() });
+add({ fn: "teventReqOom", input: "req a plain object", call: () => teventReqOom(fakeReq), expect: throwsType() });
+add({ fn: "teventReqIsInProgress", input: "req null", call: () => teventReqIsInProgress(bad(null)), expect: throwsType() });
+add({ fn: "teventReqResetEndtime", input: "req a plain object", call: () => teventReqResetEndtime(fakeReq), expect: throwsType() });
+add({ fn: "teventReqCallbackData", input: "req a plain object", call: () => teventReqCallbackData(fakeReq), expect: throwsType() });
+add({ fn: "teventReqIsUnixError", input: "req a plain object", call: () => teventReqIsUnixError(fakeReq), expect: throwsType() });
+add({ fn: "teventReqPollUnix", input: "ev not a TeventContext", call: (fx) => teventReqPollUnix(fx.req(), fakeEv), expect: throwsType() });
+
 /* ---- queues ---- */
 add({ fn: "teventQueueAdd", input: "queue not a TeventQueue", call: (fx) => teventQueueAdd(fakeQueue, fx.ev, fx.req(), h), expect: throwsType() });
 add({ fn: "teventQueueAdd", input: "req not a TeventReq", call: (fx) => teventQueueAdd(fx.queue(), fx.ev, fakeReq, h), expect: throwsType() });
@@ -452,6 +497,13 @@ add({ fn: "teventQueueWaitRecv", input: "a request still in progress", call: (fx
   teventQueueStop(q);
   return teventQueueWaitRecv(teventQueueWaitSend(fx.mem, fx.ev, q));
 }, expect: ret(false) });
+
+add({ fn: "teventQueueAddOptimizeEmpty", input: "trigger a string", call: (fx) => teventQueueAddOptimizeEmpty(fx.queue(), fx.ev, fx.req(), bad(NOFN)), expect: throwsType() });
+add({ fn: "teventQueueEntrySetTag", input: "entry a plain object", call: () => teventQueueEntrySetTag(bad({}), 1), expect: throwsType() });
+add({ fn: "teventQueueEntrySetTag", input: "tag a string", call: (fx) => teventQueueEntrySetTag(teventQueueAddEntry(fx.queue(), fx.ev, fx.req(), null), bad("1")), expect: throwsType() });
+add({ fn: "teventQueueEntryGetTag", input: "entry null", call: () => teventQueueEntryGetTag(bad(null)), expect: throwsType() });
+add({ fn: "teventQueueStop", input: "queue a plain object", call: () => teventQueueStop(fakeQueue), expect: throwsType() });
+add({ fn: "teventQueueRunning", input: "queue a plain object", call: () => teventQueueRunning(fakeQueue), expect: throwsType() });
 
 /* ---- wakeup ---- */
 add({ fn: "teventWakeupSend", input: "wakeupTime null", call: (fx) => teventWakeupSend(fx.mem, fx.ev, bad(null)), expect: throwsType() });
@@ -602,6 +654,9 @@ add({ fn: "tdgramDisconnectSend/Recv", input: "a freed dgram", call: (fx) => { c
 add({ fn: "tdgramDisconnectSend", input: "dgram a plain object", call: (fx) => tdgramDisconnectSend(fx.mem, fx.ev, fakeDgram), expect: throwsType() });
 add({ fn: "tdgramContextCreate", input: "ops a plain object", call: (fx) => tdgramContextCreate(fx.mem, bad({}), {}), expect: throwsType() });
 
+add({ fn: "tdgramContextData", input: "dgram a plain object", call: () => tdgramContextData(fakeDgram), expect: throwsType() });
+add({ fn: "tsocketSimpleIntRecv", input: "req a plain object", call: () => tsocketSimpleIntRecv(fakeReq), expect: throwsType() });
+
 /* ---- helpers ---- */
 const PDU = "tstreamReadvPduSend/Recv";
 add({ fn: PDU, input: "nextVectorFn a string", call: (fx) => tstreamReadvPduSend(fx.mem, fx.ev, fx.s1(), bad(NOFN), null), expect: throwsType() });
@@ -628,6 +683,8 @@ const SQ = "tdgramSendtoQueueSend/Recv";
 add({ fn: SQ, input: "len 0 (zero length)", call: (fx) => { const { d1, a2 } = fx.dgrams(); return fx.drive(tdgramSendtoQueueSend(fx.mem, fx.ev, d1, fx.queue(), B("abc"), 0, a2), tdgramSendtoQueueRecv); }, expect: req({ ret: -1, perrno: EINVAL }) });
 add({ fn: SQ, input: "len larger than buf", call: (fx) => { const { d1, a2 } = fx.dgrams(); return fx.drive(tdgramSendtoQueueSend(fx.mem, fx.ev, d1, fx.queue(), B("abc"), 9, a2), tdgramSendtoQueueRecv); }, expect: req({ ret: -1, perrno: EINVAL }) });
 add({ fn: SQ, input: "queue a plain object", call: (fx) => { const { d1, a2 } = fx.dgrams(); return tdgramSendtoQueueSend(fx.mem, fx.ev, d1, fakeQueue, B("abc"), 3, a2); }, expect: throwsType() });
+
+add({ fn: "tstreamReadvPduQueueRecv", input: "req a plain object", call: () => tstreamReadvPduQueueRecv(fakeReq), expect: throwsType() });
 
 /* ---- BSD stream backend ---- */
 add({ fn: "tstreamBsdExistingSocket", input: "fd -1", call: (fx) => tstreamBsdExistingSocket(fx.mem, -1).ret, expect: ret(0) });
@@ -732,6 +789,8 @@ add({ fn: "tstreamTlsConnectSend/Recv", input: "a plain stream already disconnec
   return fx.drive(tstreamTlsConnectSend(fx.mem, fx.ev, s, p.tlsp as never), (r) => tstreamTlsConnectRecv(r, fx.mem));
 }, expect: req({ ret: -1, perrno: ENOTCONN, tlsStream: null }) });
 
+add({ fn: "tstreamTlsAcceptRecv", input: "req a plain object", call: (fx) => tstreamTlsAcceptRecv(fakeReq, fx.mem), expect: throwsType() });
+
 /* ---- duplex adapters ---- */
 add({ fn: "tstreamFromDuplex", input: "duplex a plain object", call: (fx) => tstreamFromDuplex(fx.mem, bad({})), expect: throwsType() });
 add({ fn: "tstreamFromDuplex", input: "a duplex already destroyed", call: (fx) => { const d = new PassThrough(); d.destroy(); return tstreamFromDuplex(fx.mem, d); }, expect: ret({ ret: -1, errno: EBADF, stream: null }) });
@@ -778,6 +837,8 @@ add({ fn: "commsSessionClose", input: "closed twice", call: (fx) => { const s = 
 add({ fn: "commsSessionSendPause", input: "session a plain object", call: () => commsSessionSendPause(bad({})), expect: throwsType() });
 add({ fn: "tstreamConsumerSend", input: "receiveFn a string", call: (fx) => tstreamConsumerSend(fx.mem, fx.ev, fx.s1(), bad(NOFN)), expect: throwsType() });
 add({ fn: "tstreamConsumerSend/Recv", input: "a freed stream", call: (fx) => fx.drive(tstreamConsumerSend(fx.mem, fx.ev, fx.freed(fx.s1()), () => 0), tstreamConsumerRecv), expect: req({ ret: -1, perrno: EBADF }) });
+
+add({ fn: "commsSessionSendResume", input: "session a plain object", call: () => commsSessionSendResume(bad({})), expect: throwsType() });
 
 /* ---- promises ---- */
 add({ fn: "promises.readv", input: "ev not a TeventContext", call: (fx) => promises.readv(fakeEv, fx.s1(), [new Uint8Array(1)]), expect: throwsType() });
