@@ -97,4 +97,44 @@ describe("package entry points", function () {
       "connectUnix", "accept", "disconnect"]);
     expect(cjsNames("tevent-tsocket")).to.include("promises");
   });
+
+  it("the root and the subpaths re-export plain values, the very objects of the modules that define them (no getter per call; scripts/flatten-exports.js)", () => {
+    const fs = require("node:fs") as typeof import("node:fs");
+    const dist = join(ROOT, "dist");
+    /* every module of the library, and what it defines */
+    const defined = new Map<string, unknown>();
+    const reexported: [string, string, unknown][] = [];
+    for (const dir of ["lib", "tevent", "tsocket", "tsocket/bsd"]) {
+      for (const f of fs.readdirSync(join(dist, dir))) {
+        if (!f.endsWith(".js") || f === "index.js") continue;
+        const m = require(join(dist, dir, f)) as Record<string, unknown>;
+        for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(m))) {
+          if (d.get !== undefined) reexported.push([`${dir}/${f}`, k, m[k]]);
+          else if (k !== "__esModule" && !defined.has(k)) defined.set(k, d.value);
+        }
+      }
+    }
+    /* a getter in a module is only a re-export of a value another module defines,
+     * never a live binding a copy could miss */
+    for (const [where, k, v] of reexported) {
+      expect(defined.has(k) && defined.get(k) === v, `${where}: ${k} is a getter`).to.equal(true);
+    }
+    for (const entry of ["index.js", "lib/index.js", "tevent/index.js", "tsocket/index.js"]) {
+      const m = require(join(dist, entry)) as Record<string, unknown>;
+      for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(m))) {
+        if (k === "__esModule") continue;
+        expect(d.get, `${entry}: ${k} is a getter`).to.equal(undefined);
+        if (k === "promises") continue; /* the await layer's namespace, built in index.ts */
+        expect(defined.has(k), `${entry}: ${k} is defined by a module`).to.equal(true);
+        expect(d.value === defined.get(k), `${entry}: ${k} is the defining module's object`).to.equal(true);
+      }
+    }
+    /* and no module exports a binding that could change after loading */
+    for (const dir of ["lib", "tevent", "tsocket", "tsocket/bsd"]) {
+      for (const f of fs.readdirSync(join(ROOT, dir))) {
+        if (!f.endsWith(".ts")) continue;
+        expect(fs.readFileSync(join(ROOT, dir, f), "utf8"), `${dir}/${f}`).to.not.match(/^export (let|var) /m);
+      }
+    }
+  });
 });
