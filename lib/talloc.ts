@@ -29,6 +29,44 @@ export class TallocNode {
   flags = 0;
   name: string | null = null;
   constructor(readonly ptr: object) {}
+
+  /*
+   * Fast paths for the library's own hot code (teventReqCreate and friends),
+   * where the caller already holds the node or knows the object is new.
+   * They do what tallocSteal / tallocFree do, without looking the node up
+   * again through a property access that sees every kind of object.
+   */
+
+  /** @internal A new node (of an object that had none) becomes the newest child of parent. */
+  static attachNew(parent: TallocCtx, node: TallocNode): void {
+    if (parent === null || parent === undefined) return;
+    checkCtx(parent, "tallocSteal");
+    linkHead(tallocNode(parent), node);
+  }
+
+  /** @internal tallocSteal(parent's object, ptr) for an object ptr; returns ptr's node. */
+  static adopt(parent: TallocNode, ptr: object): TallocNode {
+    let n = (ptr as WithNode)[TALLOC_NODE];
+    if (n === undefined || n === null) n = tallocNode(ptr);
+    if (n === parent || (n.parent === parent && parent.child === n)) return n;
+    unlink(n);
+    linkHead(parent, n);
+    return n;
+  }
+
+  /** @internal True once the object has been freed (tallocIsFreed, from the node). */
+  static isFreed(tc: TallocNode | null): boolean {
+    return tc !== null && (tc.flags & FLAG_FREE) !== 0;
+  }
+
+  /** @internal tallocFree() of the object whose node this is. */
+  static free(tc: TallocNode): number {
+    if ((tc.flags & FLAG_FREE) !== 0) {
+      setErrno(EINVAL);
+      return -1;
+    }
+    return freeInternal(tc);
+  }
 }
 
 /** Symbol under which an object carries its TallocNode. */
@@ -38,6 +76,8 @@ type WithNode = { [TALLOC_NODE]?: TallocNode | null };
 
 /* Frozen or sealed objects cannot carry the symbol; a WeakMap keeps theirs. */
 const sealedNodes = new WeakMap<object, TallocNode>();
+/* how many were ever put there: while none, no lookup is needed */
+let sealedCount = 0;
 
 function isObject(p: unknown): p is object {
   return (typeof p === "object" && p !== null) || typeof p === "function";
@@ -47,6 +87,7 @@ function isObject(p: unknown): p is object {
 export function tallocPeekNode(ptr: object): TallocNode | null {
   const n = (ptr as WithNode)[TALLOC_NODE];
   if (n !== undefined) return n;
+  if (sealedCount === 0) return null;
   return sealedNodes.get(ptr) ?? null;
 }
 
@@ -55,14 +96,19 @@ export function tallocNode(ptr: object): TallocNode {
   const n = (ptr as WithNode)[TALLOC_NODE];
   if (n) return n;
   const node = new TallocNode(ptr);
-  /* library classes declare the field (null): no shape change, no check */
-  if (n === null || Object.isExtensible(ptr)) {
+  /* library classes declare the field (null): no shape change.  A frozen
+   * or sealed object refuses the property (a TypeError in strict code):
+   * cheaper to try than to ask Object.isExtensible() every time. */
+  try {
     (ptr as WithNode)[TALLOC_NODE] = node;
-  } else {
-    const old = sealedNodes.get(ptr);
-    if (old) return old;
-    sealedNodes.set(ptr, node);
+    return node;
+  } catch {
+    /* not extensible: the WeakMap below */
   }
+  const old = sealedNodes.get(ptr);
+  if (old) return old;
+  sealedNodes.set(ptr, node);
+  sealedCount++;
   return node;
 }
 

@@ -1,6 +1,6 @@
 // tevent_immediate.c: immediate events, run FIFO before timers and I/O.
 
-import { TallocCtx, tallocFree, tallocSetDestructor, tallocSteal } from "../lib/talloc";
+import { TallocCtx, tallocFree, tallocSetDestructor, tallocSteal, TALLOC_NODE, TallocNode } from "../lib/talloc";
 import {
   checkContext, TeventContext, TeventImmediate, TeventImmediateHandler, traceEvent,
   TEVENT_EVENT_TRACE_ATTACH, TEVENT_EVENT_TRACE_BEFORE_HANDLER, TEVENT_EVENT_TRACE_DETACH,
@@ -51,6 +51,8 @@ export function teventScheduleImmediate<P>(im: TeventImmediate, ev: TeventContex
   if (!(im instanceof TeventImmediate)) {
     throw new TypeError("teventScheduleImmediate: im must be a TeventImmediate");
   }
+  /* use after free (undefined in C): a freed immediate is not scheduled again */
+  if (TallocNode.isFreed(im[TALLOC_NODE])) return;
   immediateCancel(im);
   if (handler === null || handler === undefined) return;
   checkContext(ev, "teventScheduleImmediate");

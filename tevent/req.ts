@@ -1,10 +1,10 @@
 // tevent_req.c: async requests.
 
-import { TallocCtx, tallocFree, tallocGetName, tallocSetDestructor, tallocSetName, tallocSteal,
+import { TallocCtx, tallocFree, tallocGetName, tallocSetName,
          TALLOC_NODE, TallocNode } from "../lib/talloc";
 import { Timeval } from "../lib/types";
 import { scheduleImmediateInternal, teventScheduleImmediate } from "./immediate";
-import { TeventContext, TeventImmediate, TeventTimer } from "./internal";
+import { checkContext, TeventContext, TeventImmediate, TeventTimer } from "./internal";
 import { runLoop } from "./tevent";
 import { teventAddTimer } from "./timed";
 
@@ -69,6 +69,8 @@ export class TeventReq<S = unknown> {
   trigger: TeventImmediate | null = null;
   deferCallbackEv: TeventContext | null = null;
   timer: TeventTimer | null = null;
+  /* the state's talloc node, kept so that receiving frees it without a lookup */
+  dataNode: TallocNode | null = null;
 
   constructor(state: S, typeName: string | undefined) {
     this.data = state;
@@ -120,12 +122,20 @@ function reqDestructor(req: TeventReq): number {
 export function teventReqCreate<S>(memCtx: TallocCtx, state: S, typeName?: string): TeventReq<S> {
   const data = (state === undefined || state === null ? {} : state) as S;
   const req = new TeventReq<S>(data, typeName);
-  if (memCtx !== null && memCtx !== undefined) tallocSteal(memCtx, req);
+  /* talloc_steal(mem_ctx, req), talloc_steal(req, state) and the
+   * destructor, done on the nodes directly (the hot path of every request) */
+  const node = new TallocNode(req);
+  req[TALLOC_NODE] = node;
+  TallocNode.attachNew(memCtx, node);
   if (typeof data === "object" || typeof data === "function") {
-    tallocSteal(req, data as unknown as object);
-    if (typeName !== undefined) tallocSetName(data as unknown as object, typeName);
+    const dn = TallocNode.adopt(node, data as unknown as object);
+    req.dataNode = dn;
+    if (typeName !== undefined) {
+      if (typeof typeName === "string") dn.name = typeName;
+      else tallocSetName(data as unknown as object, typeName);
+    }
   }
-  tallocSetDestructor(req, reqDestructor);
+  node.destructor = reqDestructor;
   return req;
 }
 
@@ -164,9 +174,19 @@ function reqFinish(req: TeventReq, state: number, location: string): void {
   teventReqNotifyCallback(req);
 }
 
+/*
+ * Use after free is undefined in C.  Here a request that has been freed
+ * (tallocFree) is left alone: done, error, oom and post do nothing (no
+ * callback), and teventReqError returns false.
+ */
+function reqFreed(req: TeventReq): boolean {
+  return TallocNode.isFreed(req[TALLOC_NODE]);
+}
+
 /** tevent_req_done(): finish successfully and call the callback. */
 export function teventReqDone(req: TeventReq): void {
   checkReq(req, "teventReqDone");
+  if (reqFreed(req)) return;
   reqFinish(req, TEVENT_REQ_DONE, "tevent_req_done");
 }
 
@@ -176,7 +196,7 @@ export function teventReqDone(req: TeventReq): void {
  */
 export function teventReqError(req: TeventReq, error: number): boolean {
   checkReq(req, "teventReqError");
-  if (error === 0) return false;
+  if (error === 0 || reqFreed(req)) return false;
   req.err = error;
   reqFinish(req, TEVENT_REQ_USER_ERROR, "tevent_req_error");
   return true;
@@ -185,6 +205,7 @@ export function teventReqError(req: TeventReq, error: number): boolean {
 /** tevent_req_oom(): finish with TEVENT_REQ_NO_MEMORY. */
 export function teventReqOom(req: TeventReq): void {
   checkReq(req, "teventReqOom");
+  if (reqFreed(req)) return;
   reqFinish(req, TEVENT_REQ_NO_MEMORY, "tevent_req_oom");
 }
 
@@ -206,6 +227,8 @@ function reqTrigger(ev: TeventContext, im: TeventImmediate, req: TeventReq): voi
  */
 export function teventReqPost<S>(req: TeventReq<S>, ev: TeventContext): TeventReq<S> {
   checkReq(req, "teventReqPost");
+  checkContext(ev, "teventReqPost");
+  if (reqFreed(req)) return req;
   let im = req.trigger;
   if (im === null) {
     /* C allocates it with the request; here it is made on first use and,
@@ -220,6 +243,7 @@ export function teventReqPost<S>(req: TeventReq<S>, ev: TeventContext): TeventRe
 /** tevent_req_defer_callback(): the next notification goes through ev's immediate queue. */
 export function teventReqDeferCallback(req: TeventReq, ev: TeventContext): void {
   checkReq(req, "teventReqDeferCallback");
+  checkContext(ev, "teventReqDeferCallback");
   req.deferCallbackEv = ev;
 }
 
@@ -235,7 +259,8 @@ export function teventReqIsInProgress(req: TeventReq): boolean {
  */
 export function teventReqReceived(req: TeventReq): void {
   checkReq(req, "teventReqReceived");
-  tallocSetDestructor(req, null);
+  const node = req[TALLOC_NODE];
+  if (node !== null) node.destructor = null; /* talloc_set_destructor(req, NULL) */
   req.privatePrint = null;
   req.privateCancel = null;
   const trigger = req.trigger;
@@ -253,7 +278,10 @@ export function teventReqReceived(req: TeventReq): void {
   const data = req.data;
   if (data !== null) {
     (req as TeventReq<unknown>).data = null;
-    tallocFree(data);
+    const dn = req.dataNode;
+    req.dataNode = null;
+    if (dn !== null && dn.ptr === data) TallocNode.free(dn);
+    else tallocFree(data);
   }
 }
 

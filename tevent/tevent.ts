@@ -35,7 +35,10 @@ let abortFn: ((reason: string) => void) | null = null;
 
 /** tevent_set_abort_fn(): called (instead of aborting) on a fatal misuse such as a nested loop. */
 export function teventSetAbortFn(fn: ((reason: string) => void) | null): void {
-  abortFn = fn;
+  if (fn !== null && fn !== undefined && typeof fn !== "function") {
+    throw new TypeError("teventSetAbortFn: fn must be a function or null");
+  }
+  abortFn = fn ?? null;
 }
 
 /* tevent_abort(): C aborts the process unless an abort fn is set; a
@@ -83,6 +86,7 @@ export function teventSignalSupport(ev: TeventContext): boolean {
 
 /** tevent_loop_allow_nesting() (deprecated in C, as here). */
 export function teventLoopAllowNesting(ev: TeventContext): void {
+  checkContext(ev, "teventLoopAllowNesting");
   ev.nestingAllowed = true;
 }
 

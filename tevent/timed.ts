@@ -1,6 +1,7 @@
 // tevent_timed.c: the tevent_timeval_* helpers and timer events.
 
 import { TallocCtx, tallocFree, tallocSetDestructor, tallocSteal } from "../lib/talloc";
+import { EBADF, setErrno } from "../lib/errno";
 import { Timeval } from "../lib/types";
 import {
   checkContext, checkFunction, TeventContext, TeventTimer, TeventTimerHandler, traceEvent,
@@ -158,6 +159,11 @@ export function teventAddTimer<P>(ev: TeventContext, memCtx: TallocCtx, nextEven
   checkContext(ev, "teventAddTimer");
   checkTv(nextEvent, "teventAddTimer");
   checkFunction(handler, "teventAddTimer: handler");
+  if (ev.freed) {
+    /* use after free (undefined in C): no timer, EBADF as for a freed stream */
+    setErrno(EBADF);
+    return null;
+  }
   const te = new TeventTimer(ev, { tv_sec: nextEvent.tv_sec, tv_usec: nextEvent.tv_usec },
                              handler, privateData);
   /* tevent parents a timer on the context when mem_ctx is NULL */

@@ -3,8 +3,9 @@
 // tstream_writev_queue).  Built on the public generic layer and tevent only.
 
 import { EINVAL, getErrno } from "../lib/errno";
-import { TallocCtx, tallocFree, tallocParent } from "../lib/talloc";
-import { TeventContext } from "../tevent/internal";
+import { TallocCtx, TallocDestructor, tallocFree, tallocParent, tallocSetDestructor } from "../lib/talloc";
+import { scheduleImmediateInternal, teventScheduleImmediate } from "../tevent/immediate";
+import { TeventContext, TeventImmediate } from "../tevent/internal";
 import { TeventQueue, teventQueueAddOptimizeEmpty } from "../tevent/queue";
 import {
   TeventReq, teventReqCallbackData, teventReqCreate, teventReqDone, teventReqError, teventReqIsInProgress,
@@ -13,7 +14,7 @@ import {
 import { TsocketAddress } from "./address";
 import { TdgramContext, tdgramSendtoRecv, tdgramSendtoSend } from "./dgram";
 import { tsocketSimpleIntRecv } from "./simple";
-import { TstreamContext, tstreamReadvRecv, tstreamReadvSend, tstreamWritevRecv, tstreamWritevSend } from "./stream";
+import { TstreamContext, TstreamReadvNowFn, TstreamReadvNowOp, tstreamReadvRecv, tstreamReadvSend, tstreamWritevRecv, tstreamWritevSend } from "./stream";
 
 /**
  * tstream_readv_pdu_next_vector_t (API.md rule 6): the next vector to fill,
@@ -84,8 +85,77 @@ class TstreamReadvPduState {
   count = 0;
   /* the bytes read so far: what _recv returns */
   totalRead = 0;
+  /* reading with the stream's readvNow: the immediate each read runs from */
+  step: TeventImmediate | null = null;
   constructor(readonly ev: TeventContext, readonly stream: TstreamContext,
               readonly nextVectorFn: TstreamReadvPduNextVectorFn, readonly nextVectorPrivate: unknown) {}
+}
+
+/* Linux's IOV_MAX (tstreamReadvSend refuses more with EMSGSIZE) */
+const IOV_MAX = 1024;
+
+/*
+ * A PDU read whose bytes the stream already holds in user space
+ * (TstreamContextOps.readvNow) needs no tstream_readv request per vector:
+ * each read runs from the PDU's own immediate, one loop iteration per
+ * vector as C's readv handler takes one readable event per vector, and the
+ * stream is busy for other readers meanwhile (readvReq), as with C's
+ * tstream_readv request.  Anything unusual (the stream busy or freed, a
+ * vector that tstreamReadvSend would refuse, bytes missing) goes the C way.
+ */
+function readvPduStepPossible(state: TstreamReadvPduState, vector: Uint8Array[], count: number): boolean {
+  const stream = state.stream;
+  const readvNow = (stream.ops as TstreamReadvNowOp).readvNow;
+  if (readvNow === undefined || stream.freed || stream.readvReq !== null || count > IOV_MAX) return false;
+  for (let i = 0; i < count; i++) if (!(vector[i] instanceof Uint8Array)) return false;
+  return readvNow(stream, state.ev, vector, count, true) >= 0;
+}
+
+function readvPduStepStart(req: TeventReq, state: TstreamReadvPduState): void {
+  let im = state.step;
+  if (im === null) {
+    /* private to the request, not a talloc object (as teventReqPost's) */
+    im = new TeventImmediate();
+    state.step = im;
+    const dn = req.dataNode;
+    if (dn !== null) dn.destructor = readvPduStateDestructor as TallocDestructor<never>;
+    else tallocSetDestructor(state, readvPduStateDestructor);
+  }
+  const stream = state.stream;
+  stream.readvReq = req;
+  stream.readvStep = im;
+  scheduleImmediateInternal(im, state.ev, readvPduStepHandler, req);
+}
+
+/* The PDU request goes (received or freed) between two reads: the stream is free again. */
+function readvPduStateDestructor(state: TstreamReadvPduState): number {
+  const im = state.step;
+  if (im === null) return 0;
+  const stream = state.stream;
+  if (stream.readvStep === im) {
+    stream.readvStep = null;
+    stream.readvReq = null;
+  }
+  if (im.ev !== null) teventScheduleImmediate(im, im.ev, null);
+  return 0;
+}
+
+function readvPduStepHandler(ev: TeventContext, im: TeventImmediate, req: TeventReq): void {
+  const state = req.data as TstreamReadvPduState;
+  const stream = state.stream;
+  stream.readvStep = null;
+  stream.readvReq = null;
+  const vector = state.vector as Uint8Array[];
+  const readvNow = (stream.ops as TstreamReadvNowOp).readvNow as TstreamReadvNowFn;
+  const n = readvNow(stream, ev, vector, state.count, false);
+  if (n < 0) {
+    /* something came first since (an error, say): the C way reports it */
+    const subreq = tstreamReadvSend(state, ev, stream, vector, state.count);
+    teventReqSetCallback(subreq, readvPduReadvDone, req);
+    return;
+  }
+  state.totalRead += n;
+  readvPduAskForNextVector(req);
 }
 
 /**
@@ -96,6 +166,11 @@ class TstreamReadvPduState {
 export function tstreamReadvPduSend<P>(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext,
                                        nextVectorFn: TstreamReadvPduNextVectorFn<P>,
                                        nextVectorPrivate: P): TeventReq {
+  /* the checks of tstreamReadvSend, up front (next_vector is asked first) */
+  if (!(ev instanceof TeventContext)) throw new TypeError("tstreamReadvPduSend: ev must be a TeventContext");
+  if (!(stream instanceof TstreamContext)) {
+    throw new TypeError("tstreamReadvPduSend: stream must be a TstreamContext");
+  }
   if (typeof nextVectorFn !== "function") {
     throw new TypeError("tstreamReadvPduSend: nextVectorFn must be a function");
   }
@@ -138,6 +213,11 @@ function readvPduAskForNextVector(req: TeventReq): void {
   /* the next_vector function should have reported count 0 */
   if (toRead === 0) {
     teventReqError(req, EINVAL);
+    return;
+  }
+
+  if (readvPduStepPossible(state, vector, count)) {
+    readvPduStepStart(req, state);
     return;
   }
 

@@ -3,9 +3,10 @@
 // and hands the work to the stream's ops table.
 
 import { EBADF, EBUSY, EINVAL, EMSGSIZE, setErrno } from "../lib/errno";
-import { TallocCtx, tallocFree, tallocSetDestructor, tallocSetName, tallocSteal, TALLOC_NODE,
+import { TallocCtx, TallocDestructor, tallocFree, tallocSetDestructor, tallocSetName, tallocSteal, TALLOC_NODE,
          TallocNode } from "../lib/talloc";
-import { TeventContext } from "../tevent/internal";
+import { scheduleImmediateInternal, teventScheduleImmediate } from "../tevent/immediate";
+import { TeventContext, TeventImmediate } from "../tevent/internal";
 import {
   TeventReq, teventReqCallbackData, teventReqCreate, teventReqDone, teventReqError, teventReqPost,
   teventReqReceived, teventReqSetCallback,
@@ -27,11 +28,34 @@ export interface TstreamContextOps {
   disconnectRecv(req: TeventReq): { ret: number; perrno: number };
 }
 
+/**
+ * @internal An optional op beyond C's tstream_context_ops, for the port's
+ * own backends (an ops object may be a TstreamContextOps & TstreamReadvNowOp).
+ */
+export interface TstreamReadvNowOp {
+  /**
+   * A backend that holds the bytes it received in user space may serve a
+   * readv from them without a request of its own: when the bytes held fill
+   * every buffer of vector and nothing else (an error, the end of the
+   * stream) would be reported first, it copies them (unless probe) and
+   * returns their count; otherwise it returns -1 and changes nothing, and
+   * readvSend does the work.  ev is the readv's (a backend may tie the
+   * stream to it as readvSend would).
+   */
+  readvNow?(stream: TstreamContext, ev: TeventContext, vector: Uint8Array[], count: number, probe: boolean): number;
+}
+
+/** @internal The readvNow op of ops, if it has one. */
+export type TstreamReadvNowFn = NonNullable<TstreamReadvNowOp["readvNow"]>;
+
 /** struct tstream_context */
 export class TstreamContext<S = unknown> {
   static readonly tallocName = "struct tstream_context";
   [TALLOC_NODE]: TallocNode | null = null;
   readvReq: TeventReq | null = null;
+  /* set while readvReq is a tstream_readv_pdu reading with ops.readvNow
+   * (helpers.ts): the immediate that reads; readvReq stands for its readv */
+  readvStep: TeventImmediate | null = null;
   writevReq: TeventReq | null = null;
   freed = false;
   constructor(readonly ops: TstreamContextOps, public privateData: S) {}
@@ -42,7 +66,16 @@ export class TstreamContext<S = unknown> {
 /* tstream_context_destructor(): outstanding requests end silently. */
 function streamDestructor(stream: TstreamContext): number {
   stream.freed = true;
-  if (stream.readvReq !== null) teventReqReceived(stream.readvReq);
+  const step = stream.readvStep;
+  if (step !== null) {
+    /* a readv_pdu between two reads: its readv is cut off, the PDU stays
+     * in progress, as C's does when its tstream_readv request goes */
+    stream.readvStep = null;
+    stream.readvReq = null;
+    if (step.ev !== null) teventScheduleImmediate(step, step.ev, null);
+  } else if (stream.readvReq !== null) {
+    teventReqReceived(stream.readvReq);
+  }
   if (stream.writevReq !== null) teventReqReceived(stream.writevReq);
   /* C does not track disconnects: a pending one still completes */
   return 0;
@@ -127,11 +160,16 @@ export function tstreamPendingBytes(stream: TstreamContext): number {
 
 class TstreamReadvState {
   ret = -1;
+  /* a readv served by ops.readvNow: its vector, and the immediate it runs from */
+  vec: Uint8Array[] | null = null;
+  im: TeventImmediate | null = null;
   constructor(readonly ops: TstreamContextOps, public stream: TstreamContext | null) {}
 }
 
 function readvStateDestructor(state: TstreamReadvState): number {
   if (state.stream !== null) state.stream.readvReq = null;
+  const im = state.im;
+  if (im !== null && im.ev !== null) teventScheduleImmediate(im, im.ev, null); /* cancel */
   return 0;
 }
 
@@ -161,10 +199,40 @@ export function tstreamReadvSend(memCtx: TallocCtx, ev: TeventContext, stream: T
   }
   stream.readvReq = req;
   state.stream = stream;
-  tallocSetDestructor(state, readvStateDestructor);
-  const subreq = state.ops.readvSend(state, ev, stream, v.vec, v.vec.length);
+  const dn = req.dataNode;
+  if (dn !== null) dn.destructor = readvStateDestructor as TallocDestructor<never>;
+  else tallocSetDestructor(state, readvStateDestructor);
+  const ops = state.ops;
+  const readvNow = (ops as TstreamReadvNowOp).readvNow;
+  if (readvNow !== undefined && readvNow(stream, ev, v.vec, v.vec.length, true) >= 0) {
+    /* the bytes are already in user space: no request of the backend's;
+     * they are taken from the loop, one iteration, as C's readv handler
+     * takes them when the descriptor is readable */
+    state.vec = v.vec;
+    const im = new TeventImmediate();
+    state.im = im;
+    scheduleImmediateInternal(im, ev, readvNowHandler, req);
+    return req;
+  }
+  const subreq = ops.readvSend(state, ev, stream, v.vec, v.vec.length);
   teventReqSetCallback(subreq, readvDone, req);
   return req;
+}
+
+function readvNowHandler(ev: TeventContext, im: TeventImmediate, req: TeventReq): void {
+  const state = req.data as TstreamReadvState;
+  const stream = state.stream as TstreamContext;
+  const vec = state.vec as Uint8Array[];
+  const readvNow = (state.ops as TstreamReadvNowOp).readvNow as TstreamReadvNowFn;
+  const n = readvNow(stream, ev, vec, vec.length, false);
+  if (n < 0) {
+    /* something came first since (an error, say): the backend's readv reports it */
+    const subreq = state.ops.readvSend(state, ev, stream, vec, vec.length);
+    teventReqSetCallback(subreq, readvDone, req);
+    return;
+  }
+  state.ret = n;
+  teventReqDone(req);
 }
 
 function readvDone(subreq: TeventReq): void {

@@ -249,6 +249,36 @@ describe("tevent_req (tevent_req.c)", () => {
     expect(await teventReqPollUnix(req2, e2)).to.deep.equal({ ret: false, err: EINVAL });
     tallocFree(req2);
   });
+
+  it("post and defer_callback refuse an ev that is not a TeventContext, at the call", () => {
+    const req = teventReqCreate(ev, new FooState());
+    const notEv = {} as unknown as TeventContext;
+    expect(() => teventReqPost(req, notEv)).to.throw(TypeError, "teventReqPost: ev must be a TeventContext");
+    expect(() => teventReqPost(req, null as unknown as TeventContext))
+      .to.throw(TypeError, "teventReqPost: ev must be a TeventContext");
+    expect(() => teventReqDeferCallback(req, notEv))
+      .to.throw(TypeError, "teventReqDeferCallback: ev must be a TeventContext");
+    expect(req.trigger).to.equal(null);
+    expect(req.deferCallbackEv).to.equal(null);
+    tallocFree(req);
+  });
+
+  it("a freed request is left alone: done, error, oom and post call nothing back (use after free)", async () => {
+    let calls = 0;
+    const req = teventReqCreate(ev, new FooState());
+    teventReqSetCallback(req, () => { calls++; });
+    expect(tallocFree(req)).to.equal(0);
+    teventReqDone(req);
+    expect(teventReqError(req, EINVAL)).to.equal(false);
+    teventReqOom(req);
+    expect(teventReqNomem(null, req)).to.equal(true);
+    expect(teventReqPost(req, ev)).to.equal(req);
+    expect(req.trigger).to.equal(null);
+    expect(ev.imHead).to.equal(null); /* nothing was queued */
+    expect(await teventLoopWait(ev)).to.equal(0);
+    expect(calls).to.equal(0);
+    expect(req.state).to.equal(TEVENT_REQ_RECEIVED);
+  });
 });
 
 describe("tevent_wakeup_send/recv", () => {

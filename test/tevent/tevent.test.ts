@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import * as sinon from "sinon";
 import {
-  ELOOP, EINVAL, getErrno, setErrno, tallocFree, tallocNew, tallocSetDestructor, tallocSteal,
+  EBADF, ELOOP, EINVAL, getErrno, setErrno, tallocFree, tallocNew, tallocSetDestructor, tallocSteal,
   teventAddTimer, teventContextInit, teventCreateImmediate, teventLoopOnce, teventLoopUntil, teventLoopWait,
   teventScheduleImmediate, teventSetTraceCallback, teventSetTraceImmediateCallback, teventSetTraceTimerCallback,
   teventTimevalAdd, teventTimevalCompare, teventTimevalCurrent, teventTimevalCurrentOfs, teventTimevalIsZero,
   teventTimevalSet, teventTimevalUntil, teventTimevalZero, teventUpdateTimer, teventContextInitByname,
-  teventBackendList, TeventContext, TeventTimer, TeventImmediate, Timeval, teventReqCreate, teventReqError,
+  teventBackendList, teventLoopAllowNesting, teventSetAbortFn, TeventContext, TeventTimer, TeventImmediate, Timeval, teventReqCreate, teventReqError,
 } from "../../index";
 
 const TP = ["BEFORE_WAIT", "AFTER_WAIT", "BEFORE_LOOP_ONCE", "AFTER_LOOP_ONCE"];
@@ -263,6 +263,37 @@ describe("tevent context and loop (tevent.c, tevent_epoll.c)", () => {
   it("wrong argument types throw a TypeError", () => {
     expect(() => teventLoopOnce({} as TeventContext)).to.throw(TypeError);
     expect(() => teventAddTimer(ev, null, { tv_sec: 0 } as Timeval, () => undefined, null)).to.throw(TypeError);
+  });
+
+  it("loop_allow_nesting and set_abort_fn refuse a wrong argument with a TypeError that says which", () => {
+    expect(() => teventLoopAllowNesting(null as unknown as TeventContext))
+      .to.throw(TypeError, "teventLoopAllowNesting: ev must be a TeventContext");
+    expect(() => teventLoopAllowNesting({} as TeventContext))
+      .to.throw(TypeError, "teventLoopAllowNesting: ev must be a TeventContext");
+    expect(() => teventSetAbortFn("abort" as unknown as (reason: string) => void))
+      .to.throw(TypeError, "teventSetAbortFn: fn must be a function or null");
+    expect(() => teventSetAbortFn(42 as unknown as (reason: string) => void))
+      .to.throw(TypeError, "teventSetAbortFn: fn must be a function or null");
+    teventSetAbortFn(null); /* still accepted: no abort function */
+    teventLoopAllowNesting(ev);
+    expect(ev.nestingAllowed).to.equal(true);
+  });
+
+  it("a freed context takes no timer (null, EBADF) and a freed immediate is not scheduled again (use after free)", async () => {
+    const e2 = teventContextInit(null);
+    tallocFree(e2);
+    setErrno(0);
+    expect(teventAddTimer(e2, null, teventTimevalZero(), () => undefined, null)).to.equal(null);
+    expect(getErrno()).to.equal(EBADF);
+    expect(e2.teHead).to.equal(null);
+    let ran = 0;
+    const im = teventCreateImmediate(null);
+    tallocFree(im);
+    teventScheduleImmediate(im, ev, () => { ran++; }, null);
+    expect(ev.imHead).to.equal(null);
+    expect(im.ev).to.equal(null);
+    expect(await teventLoopWait(ev)).to.equal(0);
+    expect(ran).to.equal(0);
   });
 });
 

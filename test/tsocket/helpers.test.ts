@@ -2,7 +2,8 @@ import { expect } from "chai";
 import {
   EBUSY, EINVAL, EPIPE, EPROTO, setErrno, tallocFree, tallocNew, tallocSetDestructor, TallocCtx, TdgramContext, TdgramContextOps,
   tdgramContextCreate, tdgramSendtoQueueRecv, tdgramSendtoQueueSend, tdgramSendtoRecv, tdgramSendtoSend,
-  TeventContext, teventContextInit, teventCreateImmediate, TeventImmediate, teventLoopUntil, TeventQueue,
+  TeventContext, teventContextInit, teventCreateImmediate, TeventImmediate, teventLoopOnce, teventLoopUntil,
+  teventLoopWait, TeventQueue, TstreamReadvNowOp,
   teventQueueCreate, teventQueueLength, TeventReq, teventReqCreate, teventReqDone,
   teventReqError, teventReqIsInProgress, teventReqPost, teventReqSetCallback, teventScheduleImmediate,
   tsocketAddressInetFromStrings, TsocketAddress, tsocketAddressString, tsocketSimpleIntRecv, TstreamContext,
@@ -138,6 +139,47 @@ function memStreamPair(memCtx: TallocCtx): [TstreamContext, TstreamContext] {
   tallocSetDestructor(a, (e: MemEnd) => { memHangup(e); return 0; });
   tallocSetDestructor(b, (e: MemEnd) => { memHangup(e); return 0; });
   return [tstreamContextCreate(memCtx, memOps, a, "mem_end"), tstreamContextCreate(memCtx, memOps, b, "mem_end")];
+}
+
+/*
+ * The same pair, with the port's optional readvNow op (bytes held in user
+ * space serve a readv without a backend request).  Counts what it was asked.
+ */
+const memNowCounts = { readvSend: 0, now: 0 };
+const memOpsNow: TstreamContextOps & TstreamReadvNowOp = {
+  ...memOps,
+  readvSend: (memCtx, ev, stream, vector, count) => {
+    memNowCounts.readvSend++;
+    return memOps.readvSend(memCtx, ev, stream, vector, count);
+  },
+  readvNow: (stream, _ev, vector, count, probe) => {
+    const end = stream.privateData as MemEnd;
+    if (end.reading !== null) return -1;
+    let total = 0;
+    for (let i = 0; i < count; i++) total += vector[i].length;
+    if (memOps.pendingBytes(stream) < total) return -1;
+    if (probe) return total;
+    memNowCounts.now++;
+    for (let i = 0; i < count; i++) {
+      const dst = vector[i];
+      let off = 0;
+      while (off < dst.length) {
+        const src = end.chunks[0];
+        const n = Math.min(dst.length - off, src.length - end.off);
+        dst.set(src.subarray(end.off, end.off + n), off);
+        off += n;
+        end.off += n;
+        if (end.off === src.length) { end.chunks.shift(); end.off = 0; }
+      }
+    }
+    return total;
+  },
+};
+
+function memStreamPairNow(memCtx: TallocCtx): [TstreamContext, TstreamContext] {
+  const [a, b] = memStreamPair(memCtx);
+  return [tstreamContextCreate(memCtx, memOpsNow, a.privateData, "mem_end"),
+          tstreamContextCreate(memCtx, memOpsNow, b.privateData, "mem_end")];
 }
 
 /* A minimal in-memory tdgram: sendto records the datagram on a wire, from the loop. */
@@ -280,6 +322,21 @@ describe("tstream/tdgram helpers (tsocket_helpers.c)", function () {
   }
 
   describe("tstream_readv_pdu_send/recv", () => {
+    it("refuses a stream that is not a TstreamContext (or an ev that is not a TeventContext) at once, before next_vector", () => {
+      let calls = 0;
+      const nv = (): { ret: number; vector: Uint8Array[] | null; count: number } => {
+        calls++;
+        return { ret: 0, vector: null, count: 0 };
+      };
+      expect(() => tstreamReadvPduSend(mem, ev, {} as TstreamContext, nv, null))
+        .to.throw(TypeError, "tstreamReadvPduSend: stream must be a TstreamContext");
+      expect(() => tstreamReadvPduSend(mem, ev, null as unknown as TstreamContext, nv, null))
+        .to.throw(TypeError, "tstreamReadvPduSend: stream must be a TstreamContext");
+      expect(() => tstreamReadvPduSend(mem, {} as TeventContext, b, nv, null))
+        .to.throw(TypeError, "tstreamReadvPduSend: ev must be a TeventContext");
+      expect(calls).to.equal(0);
+    });
+
     it("The tstream_readv_pdu engine will ask the next_vector function for the next iovec vector to be used: first inside _send, the result is the PDU's byte count (checked against libsamba-sockets)", async () => {
       const log: string[] = [];
       await rawWrite(pduBytes("abc"));
@@ -460,6 +517,132 @@ describe("tstream/tdgram helpers (tsocket_helpers.c)", function () {
       expect(log).to.deep.equal(["next_vector p2 call 1", "after send: calls 1 in_progress true", "cb ret -1 err 16"]);
       expect(teventReqIsInProgress(r1)).to.equal(true);
       tallocFree(r1);
+    });
+  });
+
+  describe("a backend's readvNow (bytes already in user space)", () => {
+    let na: TstreamContext;
+    let nb: TstreamContext;
+    beforeEach(() => {
+      [na, nb] = memStreamPairNow(mem);
+      memNowCounts.readvSend = 0;
+      memNowCounts.now = 0;
+    });
+
+    async function writeNow(data: Uint8Array): Promise<void> {
+      const w = tstreamWritevSend(mem, ev, na, [data], 1);
+      let done = false;
+      teventReqSetCallback(w, (r) => { tstreamWritevRecv(r); tallocFree(r); done = true; });
+      await teventLoopUntil(ev, () => done, null);
+    }
+
+    /* one PDU, counting the loop iterations it takes */
+    async function pduIterations(stream: TstreamContext, p: LenPdu, log: string[]): Promise<number> {
+      const req = tstreamReadvPduSend(mem, ev, stream, lenPduNextVector, p);
+      let res: { ret: number; perrno: number } | null = null;
+      teventReqSetCallback(req, (r) => {
+        res = tstreamReadvPduRecv(r);
+        log.push(`cb ret ${res.ret} err ${res.perrno}`);
+        tallocFree(r);
+      });
+      let n = 0;
+      while (res === null) {
+        log.push(`loop_once ${++n}`);
+        expect(await teventLoopOnce(ev)).to.equal(0);
+      }
+      return n;
+    }
+
+    it("a PDU read takes the same next_vector calls, loop iterations and result as through readv requests, without them", async () => {
+      const logs: string[][] = [];
+      for (const [w, r] of [[a, b], [na, nb]]) {
+        const log: string[] = [];
+        const wr = tstreamWritevSend(mem, ev, w, [pduBytes("hello"), pduBytes("world!")], 2);
+        teventReqSetCallback(wr, (x) => { tstreamWritevRecv(x); tallocFree(x); });
+        expect(await teventLoopOnce(ev)).to.equal(0); /* the writev completes */
+        const p1 = new LenPdu("p1", log);
+        const p2 = new LenPdu("p2", log);
+        log.push(`iterations ${await pduIterations(r, p1, log)} ${p1.text()}`);
+        log.push(`iterations ${await pduIterations(r, p2, log)} ${p2.text()}`);
+        logs.push(log);
+      }
+      expect(logs[1]).to.deep.equal(logs[0]);
+      expect(logs[1]).to.deep.equal([
+        "next_vector p1 call 1", "loop_once 1", "next_vector p1 call 2", "loop_once 2", "next_vector p1 call 3",
+        "cb ret 9 err 0", "iterations 2 hello",
+        "next_vector p2 call 1", "loop_once 1", "next_vector p2 call 2", "loop_once 2", "next_vector p2 call 3",
+        "cb ret 10 err 0", "iterations 2 world!",
+      ]);
+      expect(memNowCounts).to.deep.equal({ readvSend: 0, now: 4 });
+    });
+
+    it("bytes not there yet: the readv requests as usual; a plain readv is served by readvNow too", async () => {
+      const log: string[] = [];
+      const p = new LenPdu("p", log);
+      const req = tstreamReadvPduSend(mem, ev, nb, lenPduNextVector, p);
+      let res: { ret: number; perrno: number } | null = null;
+      teventReqSetCallback(req, (r) => { res = tstreamReadvPduRecv(r); tallocFree(r); });
+      await writeNow(pduBytes("abc"));
+      await teventLoopUntil(ev, () => res !== null, null);
+      expect(res).to.deep.equal({ ret: 7, perrno: 0 });
+      expect(p.text()).to.equal("abc");
+      /* the header came through a backend request, the body from readvNow */
+      expect(memNowCounts).to.deep.equal({ readvSend: 1, now: 1 });
+      await writeNow(bytes("xyz"));
+      const buf = new Uint8Array(3);
+      const rv = tstreamReadvSend(mem, ev, nb, [buf], 1);
+      let rres: { ret: number; perrno: number } | null = null;
+      teventReqSetCallback(rv, (r) => { rres = tstreamReadvRecv(r); tallocFree(r); });
+      expect(await teventLoopOnce(ev)).to.equal(0);
+      expect(rres).to.deep.equal({ ret: 3, perrno: 0 });
+      expect(str(buf)).to.equal("xyz");
+      expect(memNowCounts).to.deep.equal({ readvSend: 1, now: 2 });
+    });
+
+    it("between two reads the stream is busy (EBUSY), pending bytes are not taken yet; freeing the PDU or the stream ends it silently", async () => {
+      await writeNow(pduBytes("abcdef"));
+      const p = new LenPdu("p");
+      let calls = 0;
+      const req = tstreamReadvPduSend(mem, ev, nb, lenPduNextVector, p);
+      teventReqSetCallback(req, () => { calls++; });
+      expect(tstreamPendingBytes(nb)).to.equal(10);
+      const busy = tstreamReadvSend(mem, ev, nb, [new Uint8Array(1)], 1);
+      let bres: { ret: number; perrno: number } | null = null;
+      teventReqSetCallback(busy, (r) => { bres = tstreamReadvRecv(r); tallocFree(r); });
+      const disc = tstreamDisconnectSend(mem, ev, nb);
+      let dres: { ret: number; perrno: number } | null = null;
+      teventReqSetCallback(disc, (r) => { dres = tstreamDisconnectRecv(r); tallocFree(r); });
+      expect(await teventLoopOnce(ev)).to.equal(0); /* the header */
+      expect(await teventLoopOnce(ev)).to.equal(0); /* EBUSY posted */
+      expect(await teventLoopOnce(ev)).to.equal(0); /* EBUSY posted */
+      expect(bres).to.deep.equal({ ret: -1, perrno: EBUSY });
+      expect(dres).to.deep.equal({ ret: -1, perrno: EBUSY });
+      expect(tstreamPendingBytes(nb)).to.equal(6);
+      /* freeing the PDU request between its reads frees the stream for a readv */
+      expect(tallocFree(req)).to.equal(0);
+      expect(nb.readvReq).to.equal(null);
+      expect(ev.imHead).to.equal(null);
+      const body = new Uint8Array(6);
+      const rv = tstreamReadvSend(mem, ev, nb, [body], 1);
+      let rres: { ret: number; perrno: number } | null = null;
+      teventReqSetCallback(rv, (r) => { rres = tstreamReadvRecv(r); tallocFree(r); });
+      expect(await teventLoopOnce(ev)).to.equal(0);
+      expect(rres).to.deep.equal({ ret: 6, perrno: 0 });
+      expect(str(body)).to.equal("abcdef");
+      /* freeing the stream between two reads: the PDU never calls back and stays in progress, as in C */
+      await writeNow(pduBytes("ghi"));
+      const p2 = new LenPdu("p2");
+      const req2 = tstreamReadvPduSend(mem, ev, nb, lenPduNextVector, p2);
+      teventReqSetCallback(req2, () => { calls++; });
+      expect(await teventLoopOnce(ev)).to.equal(0); /* the header */
+      expect(p2.calls).to.equal(2);
+      expect(tallocFree(nb)).to.equal(0);
+      expect(ev.imHead).to.equal(null);
+      expect(teventReqIsInProgress(req2)).to.equal(true);
+      expect(await teventLoopWait(ev)).to.equal(0);
+      expect(calls).to.equal(0);
+      expect(p2.calls).to.equal(2);
+      tallocFree(req2);
     });
   });
 
