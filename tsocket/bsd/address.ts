@@ -395,10 +395,20 @@ function inetPton6(s: string, end: number): Uint8Array | null {
 /*
  * if_nametoindex(): Linux publishes the index in sysfs.  Names the kernel
  * cannot hold (empty, IFNAMSIZ or longer) or that are not a plain file name
- * give 0, as does any platform without /sys/class/net.
+ * give 0, as does any platform without /sys/class/net.  glibc asks the
+ * kernel (ioctl SIOCGIFINDEX), which ignores an alias suffix ":..." in the
+ * name: "fe80::1%lo:0" and "fe80::1%lo:" have scope 1 (checked; found by
+ * the address fuzzing against the C library).
  */
 function ifNametoindex(name: string): number {
-  if (name === "" || Buffer.byteLength(name) >= 16 || name.includes("/") || name === "." || name === "..") {
+  if (name === "" || Buffer.byteLength(name) >= 16) {
+    return 0;
+  }
+  const colon = name.indexOf(":");
+  if (colon !== -1) {
+    name = name.slice(0, colon);
+  }
+  if (name === "" || name.includes("/") || name === "." || name === "..") {
     return 0;
   }
   try {
@@ -760,15 +770,26 @@ export function tsocketAddressIsUnix(addr: TsocketAddress): boolean {
   return bsda !== null && bsda.family === AF_UNIX;
 }
 
+/* A UTF-16 code unit of a surrogate pair standing alone. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /**
  * tsocket_address_unix_from_path(): a unix address for path (null means "").
  * The path is stored as UTF-8 (what Node.js passes to the kernel); more than
  * 107 bytes gives ENAMETOOLONG: C keeps one byte of the 108-byte sun_path
  * for the terminating NUL (checked: 107 accepted, 108 refused).
+ *
+ * A path holding a lone surrogate (a JavaScript string that is not valid
+ * Unicode) gives EINVAL: UTF-8 cannot hold it, and encoding it as U+FFFD
+ * would make the address of another path (found by the address fuzzing).
  */
 export function tsocketAddressUnixFromPath(memCtx: TallocCtx, path: string | null): TsocketAddressResult {
   checkString(path, "tsocketAddressUnixFromPath", "path", true);
-  const bytes = Buffer.from(cstr(path ?? ""), "utf8");
+  const str = cstr(path ?? "");
+  if (LONE_SURROGATE.test(str)) {
+    return fail(EINVAL);
+  }
+  const bytes = Buffer.from(str, "utf8");
   if (bytes.byteLength > SIZEOF_SUN_PATH - 1) {
     return fail(ENAMETOOLONG);
   }
