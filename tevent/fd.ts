@@ -296,7 +296,21 @@ export function teventAddFd<P>(ev: TeventContext, memCtx: TallocCtx, fd: number 
     setErrno(EBADF);
     return null;
   }
-  const fde = new TeventFd(ev, src.fdnum, flags & 0xffff, handler, privateData, src.source);
+  return fdAdd(ev, memCtx, src.source, src.fdnum, flags, handler, privateData);
+}
+
+/**
+ * tevent_add_fd() on a source of the library's own (a backend whose
+ * descriptor Node.js owns and whose readiness it computes itself).  @internal
+ */
+export function fdAddSource<P>(ev: TeventContext, memCtx: TallocCtx, source: FdSource, fdnum: number, flags: number,
+                               handler: TeventFdHandler<P>, privateData: P): TeventFd {
+  return fdAdd(ev, memCtx, source, fdnum, flags, handler, privateData);
+}
+
+function fdAdd<P>(ev: TeventContext, memCtx: TallocCtx, source: FdSource, fdnum: number, flags: number,
+                  handler: TeventFdHandler<P>, privateData: P): TeventFd {
+  const fde = new TeventFd(ev, fdnum, flags & 0xffff, handler, privateData, source);
   tallocSteal(memCtx ?? ev, fde);
   traceEvent(ev.tracing.fde, fde, TEVENT_EVENT_TRACE_ATTACH);
   /* DLIST_ADD: newest first */
@@ -304,7 +318,8 @@ export function teventAddFd<P>(ev: TeventContext, memCtx: TallocCtx, fd: number 
   if (ev.fdHead !== null) ev.fdHead.prev = fde;
   ev.fdHead = fde;
   tallocSetDestructor(fde, fdDestructor);
-  src.source.watch(() => {
+  if (source === NEVER_READY) return fde;
+  source.watch(() => {
     const e = fde.ev;
     if (e === null) return;
     /* epoll reports only the conditions asked for: a readable fd with
@@ -313,12 +328,31 @@ export function teventAddFd<P>(ev: TeventContext, memCtx: TallocCtx, fd: number 
     readyPush(e, fde);
     e.wake();
   });
-  if ((src.source.poll() & fde.flags) !== 0) {
+  if ((source.poll() & fde.flags) !== 0) {
     readyPush(ev, fde);
     /* added from a Node.js callback while a loop waits: nothing else would wake it */
     ev.wake();
   }
   return fde;
+}
+
+/* The source of a stand-in fd event: a descriptor that is never ready. */
+const NEVER_READY: FdSource = {
+  poll: () => 0,
+  watch: () => undefined,
+  unwatch: () => undefined,
+  close: () => undefined,
+};
+
+/**
+ * An fd event on no descriptor, never ready, with flags 0: the stand-in a
+ * backend registers where C registers a tevent_fd that Node.js replaces
+ * (it keeps the loop's tevent_loop_wait() going for as long as it lives).
+ * Cheaper than teventAddFd on a dummy Duplex: nothing to watch.  @internal
+ */
+export function fdAddStandIn<P>(ev: TeventContext, memCtx: TallocCtx, handler: TeventFdHandler<P>,
+                                privateData: P): TeventFd {
+  return fdAdd(ev, memCtx, NEVER_READY, -1, 0, handler, privateData);
 }
 
 /** tevent_fd_get_flags() */

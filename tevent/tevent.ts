@@ -100,19 +100,71 @@ function delayToMs(tv: { tv_sec: number; tv_usec: number }): number {
   return tv.tv_sec * 1000 + Math.ceil(tv.tv_usec / 1000);
 }
 
+/*
+ * The timeout of a context's waits.  A loop waits and is woken thousands
+ * of times a second (a ping-pong waits once per message): rather than a new
+ * Node timer each time, one timer per context is re-armed (refresh) for the
+ * next wait of the same length, and when the wait is woken it is only
+ * unref'd (it no longer holds the process; if it still fires, nobody waits
+ * on it and it does nothing).  A second loop waiting at the same time, or
+ * another length, gets a timer of its own.
+ */
+interface WaitTimer {
+  timer: NodeJS.Timeout;
+  ms: number;
+  /* the setTimeout that made it and its clearTimeout (a test may swap in fake timers) */
+  made: typeof setTimeout;
+  clear: typeof clearTimeout;
+  /* what the timer ends now: the wait it was armed for, or null */
+  expire: (() => void) | null;
+}
+const waitTimers = new WeakMap<TeventContext, WaitTimer>();
+
+function waitTimerFire(wt: WaitTimer): void {
+  const expire = wt.expire;
+  if (expire === null) return;
+  wt.expire = null;
+  expire();
+}
+
 /* Wait in Node until woken (I/O, a signal) or ms pass.  Resolves true on wake. */
 function waitInNode(ev: TeventContext, ms: number): Promise<boolean> {
   return new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => {
+    const expire = (): void => {
       const i = ev.waiters.indexOf(wake);
       if (i >= 0) ev.waiters.splice(i, 1);
       resolve(false);
-    }, ms);
+    };
+    let wt = waitTimers.get(ev);
+    let own: NodeJS.Timeout | null = null;
+    if (wt !== undefined && wt.expire === null && wt.ms === ms && wt.made === setTimeout) {
+      wt.expire = expire;
+      wt.timer.ref();
+      wt.timer.refresh();
+    } else if (wt === undefined || wt.expire === null) {
+      if (wt !== undefined) wt.clear.call(globalThis, wt.timer);
+      const nwt: WaitTimer = {
+        timer: null as unknown as NodeJS.Timeout, ms, made: setTimeout, clear: clearTimeout, expire,
+      };
+      nwt.timer = setTimeout(waitTimerFire, ms, nwt);
+      waitTimers.set(ev, nwt);
+      wt = nwt;
+    } else {
+      own = setTimeout(expire, ms);
+    }
+    const shared = own === null ? wt : null;
     /* Resume after Node's current I/O phase, so that everything that became
      * ready together (two signals, several sockets) is seen together, as
      * one epoll_wait() reports it. */
     function wake(): void {
-      clearTimeout(timer);
+      if (shared !== null) {
+        if (shared.expire === expire) {
+          shared.expire = null;
+          shared.timer.unref();
+        }
+      } else {
+        clearTimeout(own as NodeJS.Timeout);
+      }
       setImmediate(resolve, true);
     }
     ev.waiters.push(wake);
@@ -128,7 +180,9 @@ function signalsPending(ev: TeventContext): boolean {
 }
 
 /* The part of epoll_event_loop() that waits, then handles one event. */
-async function waitPhase(ev: TeventContext): Promise<void> {
+/* Resolves to whether it handled an event (a loop woken only because
+ * another loop of the context handled one did not). */
+async function waitPhase(ev: TeventContext): Promise<boolean> {
   tracePoint(ev, TEVENT_TRACE_BEFORE_WAIT);
   let timedOut = false;
   let sampled = false;
@@ -165,16 +219,17 @@ async function waitPhase(ev: TeventContext): Promise<void> {
     }
   }
   tracePoint(ev, TEVENT_TRACE_AFTER_WAIT);
-  if (ev.freed) return;
-  if (signalsPending(ev) && checkSignals(ev)) return;
+  if (ev.freed) return false;
+  if (signalsPending(ev) && checkSignals(ev)) return true;
   if (ev.sigPipe) {
     /* signal_pipe_handler(): only drains the pipe; nothing else runs */
     ev.sigPipe = false;
-    return;
+    return true;
   }
-  if (fdDispatchOne(ev)) return;
+  if (fdDispatchOne(ev)) return true;
   /* timed out: the due timer runs in this same iteration, as in C */
-  if (timedOut && ev.teHead !== null) loopTimerDelay(ev);
+  if (timedOut && ev.teHead !== null) return loopTimerDelay(ev) === null;
+  return false;
 }
 
 /* How long until the first timer, without running it (30 s when none). */
@@ -225,8 +280,10 @@ export function loopOnceInternal(ev: TeventContext): number | Promise<number> {
     tracePoint(ev, TEVENT_TRACE_AFTER_LOOP_ONCE);
     return 0;
   }
-  return waitPhase(ev).then(() => {
-    handled(ev);
+  return waitPhase(ev).then((did) => {
+    /* only an iteration that handled something wakes the other loops:
+     * two loops waking each other for nothing would spin */
+    if (did) handled(ev);
     tracePoint(ev, TEVENT_TRACE_AFTER_LOOP_ONCE);
     return 0;
   });

@@ -42,6 +42,16 @@ export class ByteQueue {
     this.bytes += chunk.length;
   }
 
+  /** Put chunk back in front of what is queued (bytes a readv gave back). */
+  unshift(chunk: Uint8Array): void {
+    if (this.headOfs !== 0) {
+      this.chunks[0] = this.chunks[0].subarray(this.headOfs);
+      this.headOfs = 0;
+    }
+    this.chunks.unshift(chunk);
+    this.bytes += chunk.length;
+  }
+
   /** Drop everything queued. */
   clear(): void {
     this.chunks = [];
@@ -53,9 +63,10 @@ export class ByteQueue {
    * Copy what is queued into vector from cursor on, advancing the cursor
    * (and consuming what was copied).  Empty buffers at the end ask for
    * nothing and are skipped (as C's readv handler does).  Returns whether
-   * every buffer of vector is full.
+   * every buffer of vector is full.  consumed(chunk) is told of each chunk
+   * that has been used up (its owner may reuse its memory).
    */
-  fill(vector: readonly Uint8Array[], cursor: IovecCursor): boolean {
+  fill(vector: readonly Uint8Array[], cursor: IovecCursor, consumed?: (chunk: Uint8Array) => void): boolean {
     while (cursor.idx < vector.length && this.chunks.length > 0) {
       const dst = vector[cursor.idx];
       const src = this.chunks[0];
@@ -68,6 +79,7 @@ export class ByteQueue {
       if (this.headOfs === src.length) {
         this.chunks.shift();
         this.headOfs = 0;
+        if (consumed !== undefined) consumed(src);
       }
       if (cursor.ofs === dst.length) {
         cursor.idx++;
@@ -80,6 +92,57 @@ export class ByteQueue {
     }
     return cursor.idx === vector.length;
   }
+}
+
+/**
+ * Copy src[ofs, ofs + n) into vector from cursor on, advancing the cursor;
+ * empty buffers at the end are skipped as fill() does.  Returns how many
+ * bytes it took (fewer than n once every buffer is full).
+ */
+export function iovecCopyIn(vector: readonly Uint8Array[], cursor: IovecCursor, src: Uint8Array,
+                            ofs: number, n: number): number {
+  let taken = 0;
+  while (taken < n && cursor.idx < vector.length) {
+    const dst = vector[cursor.idx];
+    const k = Math.min(dst.length - cursor.ofs, n - taken);
+    if (k > 0) {
+      dst.set(src.subarray(ofs + taken, ofs + taken + k), cursor.ofs);
+      cursor.ofs += k;
+      cursor.ret += k;
+      taken += k;
+    }
+    if (cursor.ofs === dst.length) {
+      cursor.idx++;
+      cursor.ofs = 0;
+    }
+  }
+  while (cursor.idx < vector.length && vector[cursor.idx].length - cursor.ofs === 0) {
+    cursor.idx++;
+    cursor.ofs = 0;
+  }
+  return taken;
+}
+
+/**
+ * A copy of the last n bytes iovecCopyIn() put into vector before cursor
+ * (the cursor itself is left alone).
+ */
+export function iovecCopyBack(vector: readonly Uint8Array[], cursor: IovecCursor, n: number): Uint8Array {
+  const out = Buffer.allocUnsafe(n);
+  let end = n;
+  let idx = cursor.idx;
+  let ofs = cursor.ofs;
+  while (end > 0) {
+    while (ofs === 0) {
+      idx--;
+      ofs = vector[idx].length;
+    }
+    const k = Math.min(ofs, end);
+    out.set(vector[idx].subarray(ofs - k, ofs), end - k);
+    end -= k;
+    ofs -= k;
+  }
+  return out;
 }
 
 /** The stream state a readv waits on: it has one reader at a time. */
@@ -100,11 +163,25 @@ export class ReadvCursorState<S extends ReadvSource = ReadvSource> implements Io
   ret = 0;
   src: S | null = null;
   req: TeventReq | null = null;
+  /* called when the readv lets go of src (see readvCursorWait) */
+  onRelease: ((src: S) => void) | undefined = undefined;
   readonly vector: Uint8Array[];
-  constructor(readonly ev: TeventContext, vector: Uint8Array[], count: number) {
+  /* im: the immediate the progress function runs from; by default one of the request's own */
+  constructor(readonly ev: TeventContext, vector: Uint8Array[], count: number, im: TeventImmediate | null = null) {
     this.vector = vector.slice(0, count); /* C copies the iovec array */
-    this.im = teventCreateImmediate(this);
+    this.im = im ?? teventCreateImmediate(this);
   }
+}
+
+/* tstream_*_readv_destructor(): a readv freed while waiting lets go of its src */
+function readvCursorDestructor<S extends ReadvSource>(st: ReadvCursorState<S>): number {
+  const s = st.src;
+  if (s !== null && s.reader === st.req) {
+    s.reader = null;
+    if (st.onRelease !== undefined) st.onRelease(s);
+  }
+  st.src = null;
+  return 0;
 }
 
 /**
@@ -114,16 +191,9 @@ export class ReadvCursorState<S extends ReadvSource = ReadvSource> implements Io
 export function readvCursorWait<S extends ReadvSource>(state: ReadvCursorState<S>, req: TeventReq, src: S,
                                                        onRelease?: (src: S) => void): void {
   state.src = src;
+  state.onRelease = onRelease;
   src.reader = req;
-  tallocSetDestructor(state, (st: ReadvCursorState<S>): number => {
-    const s = st.src;
-    if (s !== null && s.reader === st.req) {
-      s.reader = null;
-      if (onRelease !== undefined) onRelease(s);
-    }
-    st.src = null;
-    return 0;
-  });
+  tallocSetDestructor(state, readvCursorDestructor);
 }
 
 /** The readv is over: it lets go of its src (then onRelease(src)) and completes, done when err is 0. */

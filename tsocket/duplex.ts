@@ -62,13 +62,12 @@ import {
 } from "../lib/errno";
 import { TallocCtx, tallocFree, tallocIsFreed, tallocNew, tallocSetDestructor } from "../lib/talloc";
 import { teventCreateImmediate, teventScheduleImmediate } from "../tevent/immediate";
-import { TeventContext, TeventFd, TeventImmediate, TeventTimer } from "../tevent/internal";
+import { TeventContext, TeventFd, TeventImmediate } from "../tevent/internal";
 import {
   TeventReq, teventReqCreate, teventReqDone, teventReqError, teventReqPost,
   teventReqReceived, teventReqSetCallback,
 } from "../tevent/req";
 import { teventLoopOnce } from "../tevent/tevent";
-import { teventAddTimer, teventTimevalCurrentOfs } from "../tevent/timed";
 import { tstreamBsdHoldLoop } from "./bsd/stream";
 import { ByteQueue, readvCursorFinish, readvCursorRecv, ReadvCursorState, readvCursorWait } from "./bytequeue";
 import { tsocketSimpleIntRecv } from "./simple";
@@ -593,16 +592,6 @@ export function errnoToNodeError(errno: number, syscall: string): NodeJS.ErrnoEx
   return err;
 }
 
-/* How long a loop sharing ev with an adapter's pump may miss its turn, at most. */
-const PUMP_RECHECK_MS = 100;
-
-/* Wake immediates and recheck timers run, by every adapter (see pump()). */
-let pumpWakes = 0;
-
-function pumpWakeHandler(): void {
-  pumpWakes++;
-}
-
 /** The Duplex returned by tstreamToDuplex. */
 export class TstreamDuplexAdapter extends Duplex {
   /** the errno of the last failed request (EPIPE: the end of the stream), 0 if none */
@@ -615,12 +604,10 @@ export class TstreamDuplexAdapter extends Duplex {
   writeReq: TeventReq | null = null;
   private readonly mem: object;
   private readonly sentinel: object;
-  private readonly wakeIm: TeventImmediate;
   private readonly driveLoop: boolean;
   private readonly readSize: number;
   private readonly freeStream: boolean;
   private pumping = false;
-  private recheck: TeventTimer | null = null;
   private reading = false;
   private gone = false;
 
@@ -634,7 +621,6 @@ export class TstreamDuplexAdapter extends Duplex {
       throw new RangeError("tstreamToDuplex: readSize must be a positive integer");
     }
     this.mem = tallocNew(null);
-    this.wakeIm = teventCreateImmediate(this.mem);
     /* a child of the stream: freed with it, it tells us the stream is gone */
     this.sentinel = tallocNew(stream);
     tallocSetDestructor(this.sentinel, () => {
@@ -669,7 +655,6 @@ export class TstreamDuplexAdapter extends Duplex {
     const { ret, perrno } = tstreamReadvRecv(req);
     tallocFree(req);
     this.readReq = null;
-    this.wakePump();
     if (ret === -1) {
       this.lastErrno = perrno;
       process.nextTick(() => {
@@ -716,7 +701,6 @@ export class TstreamDuplexAdapter extends Duplex {
       const { ret, perrno } = tstreamWritevRecv(subreq);
       tallocFree(subreq);
       this.writeReq = null;
-      this.wakePump();
       if (ret === -1) {
         this.lastErrno = perrno;
         process.nextTick(cb, errnoToNodeError(perrno, "write"));
@@ -762,59 +746,23 @@ export class TstreamDuplexAdapter extends Duplex {
   }
 
   /*
-   * tevent_req_poll() for our requests, written to share ev with other
-   * loops (the caller's teventReqPoll, another adapter's pump).  A loop of
-   * this port that waits in Node re-checks its condition only after it
-   * handled an event, and the event it waits for may be handled by another
-   * loop.  So:
-   *   - after our iteration handled an event, an empty "wake" immediate is
-   *     scheduled (it ends every other loop's wait: they return and look
-   *     again) and we yield to Node once, so that they do before we go on;
-   *     an iteration that only ran a wake immediate schedules none (so two
-   *     pumps never ping-pong);
-   *   - when another loop completes one of our requests, the completion
-   *     schedules the wake immediate too (wakePump);
-   *   - a timer of ours, PUMP_RECHECK_MS ahead while we pump, bounds what a
-   *     lost race can cost.
+   * tevent_req_poll() for our requests.  It may share ev with other loops
+   * (the caller's teventReqPoll, another adapter's pump): an iteration of
+   * any of them that handled an event wakes the others, which then look
+   * again whether what they wait for has happened.
    */
   private async pump(): Promise<void> {
     try {
       while (this.busy() && !this.destroyed) {
-        this.armRecheck();
-        const wakesBefore = pumpWakes;
         const r = await teventLoopOnce(this.ev);
         if (r !== 0) {
           this.destroy(errnoToNodeError(getErrno() || EINVAL, "tevent_loop_once"));
           return;
         }
-        if (pumpWakes === wakesBefore && !tallocIsFreed(this.wakeIm)) {
-          teventScheduleImmediate(this.wakeIm, this.ev, pumpWakeHandler);
-          await new Promise<void>((resolve) => setImmediate(resolve));
-        }
       }
     } finally {
       this.pumping = false;
-      if (this.recheck !== null) {
-        const te = this.recheck;
-        this.recheck = null;
-        tallocFree(te);
-      }
     }
-  }
-
-  private armRecheck(): void {
-    if (this.recheck !== null || tallocIsFreed(this.mem)) return;
-    this.recheck = teventAddTimer(this.ev, this.mem, teventTimevalCurrentOfs(0, PUMP_RECHECK_MS * 1000),
-                                  this.onRecheck, null);
-  }
-
-  private readonly onRecheck = (): void => {
-    this.recheck = null;
-    pumpWakes++;
-  };
-
-  private wakePump(): void {
-    if (this.pumping && !tallocIsFreed(this.wakeIm)) teventScheduleImmediate(this.wakeIm, this.ev, pumpWakeHandler);
   }
 }
 

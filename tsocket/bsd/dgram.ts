@@ -40,23 +40,23 @@
 
 import * as dgram from "node:dgram";
 import { fstatSync, readFileSync, statSync } from "node:fs";
-import { Duplex } from "node:stream";
 import { DgramSocket } from "node-unix-socket";
 import {
   EAFNOSUPPORT, EBADF, ECONNREFUSED, EDESTADDRREQ, EINVAL, EIO, EISCONN, ENETUNREACH,
   ENOENT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, ERRNO_TEXTS, errnoFromNodeError, setErrno,
 } from "../../lib/errno";
 import { TallocCtx, tallocFree, tallocSetDestructor, tallocSteal } from "../../lib/talloc";
-import { teventAddFd, teventFdGetFlags, TEVENT_FD_NOT_READABLE, TEVENT_FD_NOT_WRITEABLE, TEVENT_FD_READABLE,
+import { fdAddSource, teventFdGetFlags, TEVENT_FD_NOT_READABLE, TEVENT_FD_NOT_WRITEABLE, TEVENT_FD_READABLE,
          TEVENT_FD_WRITEABLE } from "../../tevent/fd";
-import { TeventContext, TeventFd, TEVENT_FD_READ, TEVENT_FD_WRITE } from "../../tevent/internal";
+import { FdSource, TeventContext, TeventFd, TEVENT_FD_READ, TEVENT_FD_WRITE } from "../../tevent/internal";
 import { TeventReq, teventReqCreate, teventReqDone, teventReqError, teventReqIsInProgress, teventReqPost,
          teventReqReceived } from "../../tevent/req";
 import { TsocketAddress, tsocketAddressCreate } from "../address";
 import { TdgramContext, tdgramContextCreate, TdgramContextOps } from "../dgram";
 import { tsocketSimpleIntRecv } from "../simple";
 import {
-  AF_INET, AF_INET6, AF_UNIX, TsocketAddressBsd, tsocketAddressBsdOps, tsocketAddressInetAddrString,
+  AF_INET, AF_INET6, AF_UNIX, TsocketAddressBsd, tsocketAddressBsdFromSockaddr, tsocketAddressBsdOps,
+  tsocketAddressInetAddrString,
   tsocketAddressInetFromStrings, tsocketAddressInetPort, tsocketAddressUnixFromPath, tsocketAddressUnixPath,
 } from "./address";
 
@@ -79,26 +79,50 @@ interface Received {
 }
 
 /*
- * The descriptor as tevent sees it.  readableLength and writableNeedDrain
- * are what the tevent fd layer polls (TEVENT_FD_READ / TEVENT_FD_WRITE);
- * they are redefined to be the datagram queue (plus a pending socket error)
- * and the sends in flight.  No bytes go through the stream itself.
+ * The descriptor as tevent sees it: the tevent_fd's source (level-
+ * triggered, like epoll): READ while a datagram (or a socket error) waits,
+ * WRITE while no send is in flight.  No bytes go through it.
  */
-class TdgramBsdFd extends Duplex {
+class TdgramBsdFd implements FdSource {
   queue: Received[] = [];
   queuedBytes = 0;
   /** SO_ERROR: an asynchronous error (ICMP port unreachable) not yet reported. */
   soError = 0;
   sending = 0;
-  constructor() {
-    super({ objectMode: true, allowHalfOpen: true });
-    Object.defineProperty(this, "readableLength", {
-      get: () => this.queue.length + (this.soError !== 0 ? 1 : 0), configurable: true,
-    });
-    Object.defineProperty(this, "writableNeedDrain", { get: () => this.sending > 0, configurable: true });
+  private notify: (() => void) | null = null;
+
+  /** datagrams (and a pending socket error) waiting: what recvfrom would find */
+  get readableLength(): number {
+    return this.queue.length + (this.soError !== 0 ? 1 : 0);
   }
-  override _read(): void { /* datagrams are queued by the socket's events */ }
-  override _write(_chunk: unknown, _enc: BufferEncoding, cb: (err?: Error | null) => void): void { cb(); }
+
+  /** a send is in flight */
+  get writableNeedDrain(): boolean {
+    return this.sending > 0;
+  }
+
+  poll(): number {
+    return (this.queue.length > 0 || this.soError !== 0 ? TEVENT_FD_READ : 0) |
+      (this.sending === 0 ? TEVENT_FD_WRITE : 0);
+  }
+
+  watch(notify: () => void): void {
+    this.notify = notify;
+  }
+
+  unwatch(): void {
+    this.notify = null;
+  }
+
+  close(): void {
+    this.queue = [];
+    this.queuedBytes = 0;
+  }
+
+  /* readiness may have changed: tell tevent */
+  changed(): void {
+    if (this.notify !== null) this.notify();
+  }
 }
 
 /**
@@ -128,6 +152,8 @@ export class TdgramBsd {
   dropped = 0;
   /** datagrams dropped by an emulated connected unix socket (not from its peer) */
   filtered = 0;
+  /** the last UDP sender seen and its sockaddr (see srcAddress) */
+  srcCache: { address: string; port: number; family: string; sa: Uint8Array; socklen: number } | null = null;
 }
 
 /* Unix sockets of this process by bound path, for the in-process EPERM of connect(). */
@@ -241,8 +267,7 @@ function addFde(bsds: TdgramBsd, ev: TeventContext, flags: number): number {
     setErrno(EBADF);
     return -1;
   }
-  bsds.fde = teventAddFd(ev, bsds, bsds.fd, flags, fdHandler, bsds);
-  if (bsds.fde === null) return -1;
+  bsds.fde = fdAddSource(ev, bsds, bsds.fd, -1, flags, fdHandler, bsds);
   bsds.eventPtr = ev; /* cache the event context we're running on */
   return 0;
 }
@@ -267,14 +292,14 @@ function enqueue(bsds: TdgramBsd, buf: Buffer, from: dgram.RemoteInfo | string):
   }
   fd.queue.push({ buf, from });
   fd.queuedBytes += buf.length;
-  fd.emit("readable");
+  fd.changed();
 }
 
 function socketError(bsds: TdgramBsd, errno: number): void {
   const fd = bsds.fd;
   if (fd === null) return;
   fd.soError = errno;
-  fd.emit("readable");
+  fd.changed();
 }
 
 /* close(bsds->fd) */
@@ -292,11 +317,7 @@ function bsdClose(bsds: TdgramBsd): void {
     if (unixBound.get(bsds.localPath) === bsds) unixBound.delete(bsds.localPath);
     try { unix.close(); } catch { /* already closed after an error */ }
   }
-  if (fd !== null) {
-    fd.queue = [];
-    fd.queuedBytes = 0;
-    fd.destroy();
-  }
+  if (fd !== null) fd.close();
 }
 
 /* tdgram_bsd_destructor() */
@@ -352,7 +373,7 @@ function bsdRecvfromSend(memCtx: TallocCtx, ev: TeventContext, dgram: TdgramCont
 }
 
 /* The address C's recvfrom() fills in for the sender. */
-function srcAddress(memCtx: TallocCtx, from: dgram.RemoteInfo | string): TsocketAddress | null {
+function srcAddress(bsds: TdgramBsd, memCtx: TallocCtx, from: dgram.RemoteInfo | string): TsocketAddress | null {
   if (typeof from === "string") {
     if (from === "") {
       /* an unbound sender: recvfrom() returns no address (socklen 0), so
@@ -363,8 +384,21 @@ function srcAddress(memCtx: TallocCtx, from: dgram.RemoteInfo | string): Tsocket
     }
     return tsocketAddressUnixFromPath(memCtx, from).addr;
   }
-  return tsocketAddressInetFromStrings(memCtx, from.family === "IPv6" ? "ipv6" : "ipv4",
-                                       from.address, from.port).addr;
+  /* C copies the sockaddr recvfrom() filled in; node:dgram gives it as
+   * strings: a peer seen before is not parsed again (the same bytes) */
+  const c = bsds.srcCache;
+  if (c !== null && c.port === from.port && c.address === from.address && c.family === from.family) {
+    return tsocketAddressBsdFromSockaddr(memCtx, c.sa, c.socklen).addr;
+  }
+  const addr = tsocketAddressInetFromStrings(memCtx, from.family === "IPv6" ? "ipv6" : "ipv4",
+                                             from.address, from.port).addr;
+  if (addr !== null) {
+    const bsda = addr.privateData as TsocketAddressBsd;
+    bsds.srcCache = {
+      address: from.address, port: from.port, family: from.family, sa: bsda.u.slice(), socklen: bsda.saSocklen,
+    };
+  }
+  return addr;
 }
 
 function recvfromHandler(req: TeventReq): void {
@@ -382,7 +416,7 @@ function recvfromHandler(req: TeventReq): void {
     return; /* retry later */
   }
   fd.queuedBytes -= d.buf.length;
-  const src = srcAddress(state, d.from);
+  const src = srcAddress(state.dgram.privateData, state, d.from);
   if (src === null) {
     teventReqError(req, EINVAL);
     return;
@@ -538,13 +572,24 @@ function bsdSendStart(bsds: TdgramBsd, buf: Uint8Array, len: number, dst: Tsocke
       finish(err, (e) => errnoFromNodeError(e, EIO));
       sendSettled(bsds, fd);
     };
-    try {
-      if (dbsda === null) udp.send(data, 0, len, cb);
-      else udp.send(data, 0, len, port, host, cb);
-    } catch (e) {
+    let thrown: unknown = null;
+    /* C's sendto() says at once whether it sent: node:dgram sends at once
+     * too but reports it from process.nextTick; those ticks are run now, so
+     * a datagram the kernel took completes the request from its _send (C's
+     * fast path), and only a queued send waits for the socket */
+    const ticks = captureTicks(() => {
+      try {
+        if (dbsda === null) udp.send(data, 0, len, cb);
+        else udp.send(data, 0, len, port, host, cb);
+      } catch (e) {
+        thrown = e;
+      }
+    });
+    if (thrown !== null) {
       fd.sending--;
-      return errnoFromNodeError(e, EINVAL);
+      return errnoFromNodeError(thrown, EINVAL);
     }
+    runTicks(ticks);
     return op;
   }
   if (bsds.unix !== null) {
@@ -589,7 +634,7 @@ function bsdSendStart(bsds: TdgramBsd, buf: Uint8Array, len: number, dst: Tsocke
 /* a send handed to Node.js has finished: the descriptor is writable again */
 function sendSettled(bsds: TdgramBsd, fd: TdgramBsdFd): void {
   fd.sending--;
-  if (bsds.fd === fd && fd.sending === 0) fd.emit("drain");
+  if (bsds.fd === fd && fd.sending === 0) fd.changed();
 }
 
 /* ---- disconnect ---- */
@@ -677,22 +722,46 @@ function attachUdp(bsds: TdgramBsd, udp: dgram.Socket): void {
  */
 function udpConnect(udp: dgram.Socket, port: number, host: string): number {
   let errno = 0;
-  const ticks: Array<[(...a: unknown[]) => void, unknown[]]> = [];
+  const ticks = captureTicks(() => {
+    try {
+      udp.connect(port, host, (err?: Error) => {
+        if (err !== undefined && err !== null) errno = errnoFromNodeError(err, EIO);
+      });
+    } catch (e) {
+      errno = errnoFromNodeError(e, EINVAL);
+    }
+  });
+  runTicks(ticks);
+  return errno;
+}
+
+type Tick = [(...a: unknown[]) => void, unknown[]];
+let tickSink: Tick[] | null = null;
+function sinkTick(fn: (...a: unknown[]) => void, ...args: unknown[]): void {
+  (tickSink as Tick[]).push([fn, args]);
+}
+
+/* Run fn, keeping the process.nextTick callbacks it schedules (to be run by runTicks). */
+function captureTicks(fn: () => void): Tick[] | null {
   const nextTick = process.nextTick;
-  process.nextTick = ((fn: (...a: unknown[]) => void, ...args: unknown[]) => {
-    ticks.push([fn, args]);
-  }) as typeof process.nextTick;
+  const outer = tickSink;
+  tickSink = null;
+  process.nextTick = sinkTick as typeof process.nextTick;
+  let ticks: Tick[] | null;
   try {
-    udp.connect(port, host, (err?: Error) => {
-      if (err !== undefined && err !== null) errno = errnoFromNodeError(err, EIO);
-    });
-  } catch (e) {
-    errno = errnoFromNodeError(e, EINVAL);
+    tickSink = [];
+    fn();
   } finally {
+    ticks = tickSink;
+    tickSink = outer;
     process.nextTick = nextTick;
   }
+  return ticks !== null && ticks.length > 0 ? ticks : null;
+}
+
+function runTicks(ticks: Tick[] | null): void {
+  if (ticks === null) return;
   for (const [fn, args] of ticks) fn(...args);
-  return errno;
 }
 
 /* tdgram_bsd_dgram_socket() */

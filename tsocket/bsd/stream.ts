@@ -25,35 +25,35 @@
 //   - after tstream_disconnect: readv, writev, pending_bytes and another
 //     disconnect fail with ENOTCONN.
 //
-// Back-pressure.  Reads: Node reads ahead of the caller; the bytes wait in a
-// queue of the chunks Node delivered (copied into the caller's buffers by
-// readv, with no intermediate copy).  When READ_BUFFER_LIMIT bytes are
-// queued the socket is paused (Node then stops reading from the kernel once
-// its own small buffer is full) and resumed when a readv has consumed
-// enough, so a peer sending forever cannot grow our memory.  Writes: a
-// writev completes only when Node's write callback reports that the kernel
-// took every byte, as C's writev completes when writev(2) wrote it all; with
-// one outstanding writev per stream, a writer whose peer does not read holds
-// at most the kernel's buffers plus that one request.
+// Back-pressure.  Reads: Node reads ahead of the caller (through the onread
+// option, see bsdOnRead: what a waiting readv asks for goes straight into
+// its buffers, the rest waits in a queue).  When READ_BUFFER_LIMIT bytes are
+// queued the socket stops reading from the kernel and starts again when a
+// readv has consumed enough, so a peer sending forever cannot grow our
+// memory.  Writes: a writev completes only when the kernel took every byte
+// (Node wrote it at once, or its write callback says so later), as C's
+// writev completes when writev(2) wrote it all; with one outstanding writev
+// per stream, a writer whose peer does not read holds at most the kernel's
+// buffers plus that one request.
 
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PassThrough } from "node:stream";
 import {
-  EBADF, ECONNRESET, EINVAL, EIO, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPIPE, errnoFromNodeError, setErrno,
+  EBADF, ECONNRESET, EINVAL, EIO, EMFILE, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPIPE, errnoFromNodeError, setErrno,
 } from "../../lib/errno";
 import { TallocCtx, tallocFree, tallocSetDestructor } from "../../lib/talloc";
-import { teventAddFd } from "../../tevent/fd";
+import { fdAddStandIn } from "../../tevent/fd";
 import { TeventContext, TeventFd, TeventImmediate } from "../../tevent/internal";
-import { teventCreateImmediate, teventScheduleImmediate } from "../../tevent/immediate";
+import { scheduleImmediateInternal, teventCreateImmediate, teventScheduleImmediate } from "../../tevent/immediate";
 import {
   TeventReq, teventReqCreate, teventReqDone, teventReqError, teventReqPost, teventReqReceived,
 } from "../../tevent/req";
 import { TsocketAddress } from "../address";
 import {
-  ByteQueue, readvCursorFinish as readvFinish, readvCursorRecv, ReadvCursorState, readvCursorWait,
+  ByteQueue, iovecCopyBack, iovecCopyIn, readvCursorFinish as readvFinish, readvCursorRecv, ReadvCursorState,
+  readvCursorWait,
 } from "../bytequeue";
 import { tsocketSimpleIntRecv } from "../simple";
 import {
@@ -76,7 +76,7 @@ function holdFdHandler(): void { /* never called: flags are 0 */ }
 
 /** A stand-in tevent_fd, child of memCtx, keeping ev's loop alive.  @internal */
 export function tstreamBsdHoldLoop(ev: TeventContext, memCtx: object): TeventFd {
-  return teventAddFd(ev, memCtx, new PassThrough(), 0, holdFdHandler, null) as TeventFd;
+  return fdAddStandIn(ev, memCtx, holdFdHandler, null);
 }
 
 /** Most bytes queued (read from the kernel, not yet consumed) before the socket is paused. */
@@ -89,11 +89,178 @@ interface Progressing {
   progress: (ev: TeventContext, im: TeventImmediate, req: TeventReq) => void;
 }
 
+/* A request freed while its progress is scheduled on the stream's immediate unschedules it. */
+function imCancel(im: TeventImmediate, req: TeventReq | null): void {
+  if (im.ev !== null && im.privateData === req) teventScheduleImmediate(im, im.ev, null);
+}
+
 function kick(req: TeventReq | null): void {
   if (req === null) return;
   const st = req.data as Progressing | null;
   if (st === null) return;
-  teventScheduleImmediate(st.im, st.ev, st.progress, req);
+  scheduleImmediateInternal(st.im, st.ev, st.progress, req);
+}
+
+/*
+ * Reading.  Every socket the port makes (or adopts, see bsdAdopt) reads
+ * through Node's onread option into one buffer shared by all of them: Node
+ * calls bsdOnRead synchronously after each read(2), before any other read,
+ * so the bytes are always taken out before the buffer is used again.  They
+ * go straight into the buffers of the readv that waits for them when
+ * nothing is queued before them (no allocation, no copy beyond the
+ * kernel-to-user one and this one), else into the queue.  A socket that
+ * cannot read that way (its handle lacks a user buffer) emits 'data' as
+ * before.
+ */
+const kBsd = Symbol("tstream_bsd");
+const kBsdRead = Symbol("tstream_bsd_onread");
+const kEarly = Symbol("tstream_bsd_early");
+const kSpare = Symbol("tstream_bsd_spare");
+
+interface SocketHandle {
+  reading?: boolean;
+  useUserBuffer?: unknown;
+}
+
+type BsdSocket = net.Socket & {
+  [kBsd]?: TstreamBsd | null;
+  [kBsdRead]?: boolean;
+  [kEarly]?: Buffer[];
+  [kSpare]?: SocketpairSpare;
+  _handle?: SocketHandle | null;
+  _server?: unknown;
+  server?: unknown;
+};
+
+const READ_BUFFER_SIZE = 64 * 1024;
+const readScratch = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
+
+/* Node's onread callback (this is the socket): false stops reading. */
+function bsdOnRead(this: BsdSocket, nread: number, buf: Uint8Array): boolean {
+  const bsds = this[kBsd];
+  if (bsds === undefined) {
+    /* not owned by a stream yet (a connect not received): keep the bytes,
+     * stop reading until a stream takes the socket */
+    const early = this[kEarly] ?? (this[kEarly] = []);
+    early.push(Buffer.from(buf.subarray(0, nread)));
+    return false;
+  }
+  if (bsds === null) return false;
+  return bsds.received(buf, nread);
+}
+
+const BSD_ONREAD = { buffer: readScratch, callback: bsdOnRead };
+
+/*
+ * The queue's copies of what no readv was waiting for.  A stream that
+ * reads in bulk queues a 64 KiB read after another; their memory is reused
+ * (a few, at most RX_POOL_MAX, are kept) instead of allocated for each read.
+ * Queued chunks never leave the queue (readv copies out of them), so one
+ * that is used up can be reused at once.
+ */
+const RX_POOL_MAX = 8;
+const rxPool: Uint8Array[] = [];
+const rxPooled = new WeakSet<ArrayBufferLike>();
+
+function rxChunk(src: Uint8Array, from: number, to: number): Uint8Array {
+  const n = to - from;
+  if (n < READ_BUFFER_SIZE / 2) return Buffer.from(src.subarray(from, to));
+  let block = rxPool.pop();
+  if (block === undefined) {
+    block = new Uint8Array(READ_BUFFER_SIZE);
+    rxPooled.add(block.buffer);
+  }
+  block.set(src.subarray(from, to));
+  return n === READ_BUFFER_SIZE ? block : block.subarray(0, n);
+}
+
+function rxConsumed(chunk: Uint8Array): void {
+  if (rxPool.length < RX_POOL_MAX && rxPooled.has(chunk.buffer)) {
+    rxPool.push(chunk.length === READ_BUFFER_SIZE ? chunk : new Uint8Array(chunk.buffer));
+  }
+}
+
+/* A socket reading through bsdOnRead. */
+function bsdNewSocket(opts: net.SocketConstructorOpts): net.Socket {
+  (opts as { onread?: unknown }).onread = BSD_ONREAD;
+  const socket = new net.Socket(opts) as BsdSocket;
+  socket[kBsdRead] = true;
+  return socket;
+}
+
+/*
+ * A socket Node made (an accepted connection, paused since it was
+ * accepted) is switched to reading through bsdOnRead before it read
+ * anything: in place when Node's socket has the slots the onread option
+ * fills (found by their names), else by moving its libuv handle (the same
+ * descriptor) onto a new socket made with onread.  A socket that already
+ * read, or whose handle cannot, stays as it is (it emits 'data').
+ */
+let onreadSlots: { buffer: symbol; callback: symbol } | null | undefined;
+
+function socketOnreadSlots(socket: net.Socket): { buffer: symbol; callback: symbol } | null {
+  if (onreadSlots !== undefined) return onreadSlots;
+  let buffer: symbol | undefined;
+  let callback: symbol | undefined;
+  for (const sym of Object.getOwnPropertySymbols(socket)) {
+    if (sym.description === "kBuffer") buffer = sym;
+    else if (sym.description === "kBufferCb") callback = sym;
+  }
+  onreadSlots = buffer !== undefined && callback !== undefined ? { buffer, callback } : null;
+  return onreadSlots;
+}
+
+function bsdAdopt(socket: net.Socket): net.Socket {
+  const old = socket as BsdSocket;
+  if (old[kBsdRead] === true) return socket;
+  const h = old._handle;
+  if (h === null || h === undefined || typeof h.useUserBuffer !== "function" || h.reading !== false ||
+      old.connecting || old.destroyed || old.readableLength !== 0 || old.readableEnded ||
+      old.listenerCount("data") > 0) {
+    return socket;
+  }
+  const slots = socketOnreadSlots(old);
+  const o = old as unknown as Record<symbol, unknown>;
+  if (slots !== null && o[slots.buffer] === null && o[slots.callback] === null) {
+    o[slots.buffer] = readScratch;
+    o[slots.callback] = bsdOnRead;
+    (h.useUserBuffer as (buf: Uint8Array) => void).call(h, readScratch);
+    old[kBsdRead] = true;
+    return socket;
+  }
+  old._handle = null;
+  const opts = {
+    handle: h, allowHalfOpen: old.allowHalfOpen, readable: true, writable: true, pauseOnCreate: true,
+  } as net.SocketConstructorOpts;
+  const ns = bsdNewSocket(opts) as BsdSocket;
+  /* the server counts the connection until its socket closes */
+  if (old._server !== null && old._server !== undefined) {
+    ns._server = old._server;
+    ns.server = old.server;
+    old._server = null;
+    old.server = null;
+  }
+  return ns;
+}
+
+function bsdOnData(this: BsdSocket, chunk: Buffer): void {
+  const bsds = this[kBsd];
+  if (bsds !== undefined && bsds !== null) bsds.received(chunk, -1);
+}
+
+function bsdOnEnd(this: BsdSocket): void {
+  const bsds = this[kBsd];
+  if (bsds === undefined || bsds === null) return;
+  bsds.eof = true;
+  kick(bsds.reader);
+}
+
+function bsdOnError(this: BsdSocket, err: unknown): void {
+  const bsds = this[kBsd];
+  if (bsds === undefined || bsds === null) return;
+  if (bsds.sockError === 0) bsds.sockError = errnoFromNodeError(err, EPIPE);
+  kick(bsds.reader);
+  kick(bsds.writer);
 }
 
 /**
@@ -115,8 +282,11 @@ export class TstreamBsd {
   eof = false;
   /** received chunks, oldest first, not consumed yet */
   readonly rx = new ByteQueue();
+  /** bytes copied straight into the waiting readv's buffers that its handler has not seen yet
+   * (for C they are still in the kernel: pending, and given back if that readv is freed) */
+  unseen = 0;
   /** bytes received and not consumed (tstream_pending_bytes) */
-  get buffered(): number { return this.rx.length; }
+  get buffered(): number { return this.rx.length + this.unseen; }
   /** the socket was paused because buffered reached the limit */
   paused = false;
   /** tstream_bsd_optimize_readv(): kept and returned, see tstreamBsdOptimizeReadv */
@@ -129,30 +299,39 @@ export class TstreamBsd {
   /** the stand-in tevent_fd (see tstreamBsdHoldLoop) and its context */
   fde: TeventFd | null = null;
   fdeEv: TeventContext | null = null;
+  /** the immediates the readv and the writev progress from (C's one fde handler per
+   * direction): made once per stream, not once per request */
+  rim: TeventImmediate | null = null;
+  wim: TeventImmediate | null = null;
 
   constructor(readonly isInet: boolean) {}
 
-  readonly onData = (chunk: Buffer): void => {
-    if (this.closed) return;
-    this.rx.push(chunk);
-    this.bytesReceived += chunk.length;
-    if (this.buffered >= TSTREAM_BSD_READ_BUFFER_LIMIT && !this.paused && this.socket !== null) {
-      this.paused = true;
-      this.socket.pause();
+  /* Bytes from the socket: buf[0, n) from the shared read buffer (n >= 0),
+   * or a chunk Node allocated (n === -1).  Returns false to stop reading. */
+  received(buf: Uint8Array, n: number): boolean {
+    if (this.closed) return false;
+    const own = n < 0;
+    if (own) n = buf.length;
+    this.bytesReceived += n;
+    let taken = 0;
+    const reader = this.reader;
+    if (reader !== null && this.rx.length === 0) {
+      const st = reader.data as TstreamBsdReadvState;
+      taken = iovecCopyIn(st.vector, st, buf, 0, n);
+      this.unseen += taken;
     }
-    kick(this.reader);
-  };
-
-  readonly onEnd = (): void => {
-    this.eof = true;
-    kick(this.reader);
-  };
-
-  readonly onError = (err: unknown): void => {
-    if (this.sockError === 0) this.sockError = errnoFromNodeError(err, EPIPE);
-    kick(this.reader);
-    kick(this.writer);
-  };
+    if (taken < n) {
+      /* a chunk Node allocated is ours to keep; the shared buffer is copied */
+      this.rx.push(own ? (taken === 0 ? buf : buf.subarray(taken, n)) : rxChunk(buf, taken, n));
+    }
+    kick(reader);
+    if (this.rx.length >= TSTREAM_BSD_READ_BUFFER_LIMIT && !this.paused && this.socket !== null) {
+      this.paused = true;
+      if (own) this.socket.pause();
+      return false;
+    }
+    return true;
+  }
 }
 
 /* A Node error that never left the kernel (a socket destroyed under a
@@ -167,12 +346,29 @@ function writeErrno(bsds: TstreamBsd, err: unknown): number {
 }
 
 /* Give the stream its socket; a writev that waited for it starts now. */
-function bsdAttach(bsds: TstreamBsd, socket: net.Socket): void {
+function bsdAttach(bsds: TstreamBsd, socket0: net.Socket): void {
+  const socket = bsdAdopt(socket0) as BsdSocket;
   bsds.socket = socket;
-  socket.on("data", bsds.onData);
-  socket.on("end", bsds.onEnd);
-  socket.on("error", bsds.onError);
-  socket.resume();
+  socket[kBsd] = bsds;
+  if (socket[kBsdRead] === true) {
+    const early = socket[kEarly];
+    if (early !== undefined) {
+      socket[kEarly] = undefined;
+      for (const chunk of early) bsds.received(chunk, -1);
+    }
+    /* the end came (and went, unheard) before the stream took the socket */
+    if (socket.readableEnded) bsds.eof = true;
+  } else {
+    socket.on("data", bsdOnData);
+  }
+  socket.on("end", bsdOnEnd);
+  socket.on("error", bsdOnError);
+  if (socket[kBsdRead] !== true) {
+    if (!bsds.paused) socket.resume();
+  } else if (!socket.connecting && !bsds.paused) {
+    /* (re)start reading: a connecting socket starts once connected */
+    socket.read(0);
+  }
   if (bsds.writer !== null) bsdWritevStart(bsds.writer);
   kick(bsds.reader);
 }
@@ -184,12 +380,14 @@ function bsdClose(bsds: TstreamBsd): void {
   const unread = bsds.buffered > 0;
   bsds.closed = true;
   bsds.rx.clear();
-  const socket = bsds.socket;
+  bsds.unseen = 0;
+  const socket = bsds.socket as BsdSocket | null;
   bsds.socket = null;
   if (socket !== null) {
-    socket.removeListener("data", bsds.onData);
-    socket.removeListener("end", bsds.onEnd);
-    socket.removeListener("error", bsds.onError);
+    socket[kBsd] = null;
+    socket.removeListener("data", bsdOnData);
+    socket.removeListener("end", bsdOnEnd);
+    socket.removeListener("error", bsdOnError);
     socket.on("error", ignoreError); /* errors of a closed socket go nowhere */
     if (unread && typeof socket.resetAndDestroy === "function" && socket.remoteFamily !== undefined) {
       socket.resetAndDestroy();
@@ -296,7 +494,7 @@ class TstreamBsdReadvState extends ReadvCursorState<TstreamBsd> implements Progr
 function tstreamBsdReadvSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext,
                              vector: Uint8Array[], count: number): TeventReq {
   const bsds = tstreamContextData(stream) as TstreamBsd;
-  const state = new TstreamBsdReadvState(ev, vector, count);
+  const state = new TstreamBsdReadvState(ev, vector, count, bsds.rim ?? (bsds.rim = teventCreateImmediate(bsds)));
   const req = teventReqCreate(memCtx, state, "struct tstream_bsd_readv_state");
   state.req = req;
   if (bsds.closed) {
@@ -307,11 +505,33 @@ function tstreamBsdReadvSend(memCtx: TallocCtx, ev: TeventContext, stream: Tstre
     teventReqError(req, bsds.badFd);
     return teventReqPost(req, ev);
   }
-  /* tstream_bsd_readv_destructor(): see readvCursorWait */
   readvCursorWait(state, req, bsds);
+  tallocSetDestructor(state, tstreamBsdReadvDestructor);
   bsdHold(bsds, ev);
-  kick(req);
+  /* the handler runs now only if it has something to do; else when Node
+   * delivers (received, the end, an error), as C's waits for the fd */
+  if (bsds.rx.length > 0 || bsds.error !== 0 || bsds.sockError !== 0 || bsds.eof || bsds.paused) kick(req);
   return req;
+}
+
+/*
+ * tstream_bsd_readv_destructor(): a readv freed while waiting lets go of
+ * the stream.  Bytes that went straight into its buffers and that its
+ * handler has not seen are, for C, still unread in the kernel: they go back
+ * to the front of the queue for the next readv.
+ */
+function tstreamBsdReadvDestructor(state: TstreamBsdReadvState): number {
+  imCancel(state.im, state.req);
+  const bsds = state.src;
+  if (bsds !== null && bsds.reader === state.req) {
+    if (bsds.unseen > 0) {
+      bsds.rx.unshift(iovecCopyBack(state.vector, state, bsds.unseen));
+      bsds.unseen = 0;
+    }
+    bsds.reader = null;
+  }
+  state.src = null;
+  return 0;
 }
 
 /* tstream_bsd_readv_handler(): copy what is queued into the caller's
@@ -320,12 +540,13 @@ function tstreamBsdReadvHandler(ev: TeventContext, im: TeventImmediate, req: Tev
   const state = req.data as TstreamBsdReadvState;
   const bsds = state.src;
   if (bsds === null) return;
+  bsds.unseen = 0; /* read now, as far as C is concerned */
   if (bsds.error !== 0) {
     readvFinish(state, req, bsds.error);
     return;
   }
   /* empty buffers at the end ask for nothing (C skips them too) */
-  const full = bsds.rx.fill(state.vector, state);
+  const full = bsds.rx.fill(state.vector, state, rxConsumed);
   bsdMaybeResume(bsds);
   if (full) {
     readvFinish(state, req, 0);
@@ -358,10 +579,10 @@ class TstreamBsdWritevState implements Progressing {
   req: TeventReq | null = null;
   readonly vector: Uint8Array[];
   readonly progress = tstreamBsdWritevHandler;
-  constructor(readonly ev: TeventContext, vector: Uint8Array[], count: number) {
+  constructor(readonly ev: TeventContext, vector: Uint8Array[], count: number, im: TeventImmediate) {
     this.vector = vector.slice(0, count);
     for (const v of this.vector) this.total += v.length;
-    this.im = teventCreateImmediate(this);
+    this.im = im;
   }
 }
 
@@ -371,6 +592,7 @@ class TstreamBsdWritevState implements Progressing {
  * caller must not change them before the socket is done with them.
  */
 function tstreamBsdWritevDestructor(state: TstreamBsdWritevState): number {
+  imCancel(state.im, state.req);
   if (state.bsds !== null && state.bsds.writer === state.req) state.bsds.writer = null;
   state.bsds = null;
   return 0;
@@ -379,7 +601,7 @@ function tstreamBsdWritevDestructor(state: TstreamBsdWritevState): number {
 function tstreamBsdWritevSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext,
                               vector: Uint8Array[], count: number): TeventReq {
   const bsds = tstreamContextData(stream) as TstreamBsd;
-  const state = new TstreamBsdWritevState(ev, vector, count);
+  const state = new TstreamBsdWritevState(ev, vector, count, bsds.wim ?? (bsds.wim = teventCreateImmediate(bsds)));
   const req = teventReqCreate(memCtx, state, "struct tstream_bsd_writev_state");
   state.req = req;
   let err = 0;
@@ -414,22 +636,31 @@ function bsdWritevStart(req: TeventReq): void {
   if (bsds === null || bsds.socket === null || state.started) return;
   state.started = true;
   const socket = bsds.socket;
-  const bufs = state.vector.filter((v) => v.length > 0);
+  const vec = state.vector;
   const done = (err?: Error | null): void => {
     if (state.bsds === null || state.finished) return;
     state.finished = true;
     state.err = err ? writeErrno(bsds, err) : 0;
     kick(req);
   };
-  if (bufs.length === 1) {
-    socket.write(bufs[0], done);
-    return;
+  let last = vec.length - 1;
+  while (last > 0 && vec[last].length === 0) last--;
+  if (last === 0) {
+    socket.write(vec[0], done);
+  } else {
+    socket.cork();
+    for (let i = 0; i <= last; i++) {
+      if (vec[i].length > 0) socket.write(vec[i], i === last ? done : undefined);
+    }
+    socket.uncork();
   }
-  socket.cork();
-  for (let i = 0; i < bufs.length; i++) {
-    socket.write(bufs[i], i === bufs.length - 1 ? done : undefined);
+  /* Node wrote every byte to the kernel at once (its write callback only
+   * comes on the next tick): writev(2) has returned, complete now, from the
+   * loop, as C does when its writev wrote it all */
+  if (!state.finished && socket.writableLength === 0 && !socket.destroyed && socket.errored === null) {
+    state.finished = true;
+    kick(req);
   }
-  socket.uncork();
 }
 
 /* tstream_bsd_writev_handler(): complete once the kernel took everything. */
@@ -579,7 +810,7 @@ export function tstreamBsdExistingSocket(memCtx: TallocCtx, fd: number): Tstream
   let socket: net.Socket | null = null;
   if (stat.isSocket() || stat.isFIFO()) {
     try {
-      socket = new net.Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
+      socket = bsdNewSocket({ fd, readable: true, writable: true, allowHalfOpen: true });
     } catch {
       socket = null;
     }
@@ -592,36 +823,127 @@ export function tstreamBsdExistingSocket(memCtx: TallocCtx, fd: number): Tstream
   return { ret: 0, errno: 0, stream };
 }
 
-/**
- * tstream_unix_socketpair(): two connected unix streams, stream1 a child of
- * memCtx1 and stream2 of memCtx2.
- *
- * Node.js has no socketpair(2).  The pair is made from a unix listener on a
- * path in a fresh private directory (mkdtemp, mode 0700): listen and
- * connect run their syscalls synchronously, so when this returns the kernel
- * already holds the connection, and the path and its directory are removed
- * at once.  The accepting end's socket object reaches stream2 from Node's
- * next I/O phase; until then stream2 reports 0 pending bytes, and a writev
- * on it waits.  Failures (mkdtemp, a path too long for sun_path, listen)
- * give -1 with the errno.
+/*
+ * The listeners behind tstreamUnixSocketpair.  Each is made in a fresh
+ * private directory (mkdtemp, mode 0700) for one call, or, when a program
+ * asks for many pairs in one go (several calls before Node's next tick), for
+ * a batch of them: it then connects a few spare clients at once (1, 2, 4 ...
+ * up to SOCKETPAIR_BATCH_MAX), and the next calls of the same tick take
+ * those; the spares nobody took are closed on the next tick.  The path and
+ * its directory are removed before the call returns, as always.  Node
+ * accepts the connections in the order they were made (the kernel queues
+ * them in that order), which is how each accepted socket finds its stream.
  */
-export function tstreamUnixSocketpair(memCtx1: TallocCtx, memCtx2: TallocCtx):
-    { ret: number; errno: number; stream1: TstreamContext | null; stream2: TstreamContext | null } {
-  const fail = (errno: number) => {
-    setErrno(errno);
-    return { ret: -1, errno, stream1: null, stream2: null };
-  };
-  /* a wrong argument type must throw before the listener exists, or it leaks */
-  for (const [ctx, what] of [[memCtx1, "memCtx1"], [memCtx2, "memCtx2"]] as const) {
-    if (ctx !== null && ctx !== undefined && (typeof ctx !== "object" && typeof ctx !== "function")) {
-      throw new TypeError(`tstreamUnixSocketpair: ${what} must be a talloc context (an object) or null`);
-    }
+const SOCKETPAIR_BATCH_MAX = 32;
+
+type SpEnd = TstreamContext<TstreamBsd> | null | "discard";
+
+class SocketpairBatch {
+  /* per connection, in connect order: the stream its accepted end goes to
+   * (null while the pair is a spare, "discard" once it is not wanted) */
+  readonly ends: SpEnd[] = [];
+  /* the connect failed: no accepted end will come for it */
+  readonly failed: boolean[] = [];
+  /* accepted ends that came before their pair was handed out */
+  readonly early: Array<net.Socket | null> = [];
+  next = 0;
+  settled = 0;
+  constructor(readonly server: net.Server) {}
+}
+
+interface SocketpairSpare {
+  client: net.Socket;
+  batch: SocketpairBatch;
+  idx: number;
+}
+
+const spSpares: SocketpairSpare[] = [];
+let spBurst = 0;
+let spSweepQueued = false;
+
+function spSettled(batch: SocketpairBatch): void {
+  if (++batch.settled < batch.ends.length) return;
+  const server = batch.server;
+  server.close();
+  /* nothing keeps the closed server (and what its listeners hold) alive */
+  server.removeAllListeners("error");
+  server.removeAllListeners("connection");
+  server.on("error", ignoreError);
+}
+
+function spDrop(socket: net.Socket): void {
+  socket.removeAllListeners("error");
+  socket.on("error", ignoreError);
+  socket.destroy();
+}
+
+/* An accepted end: to the stream of the oldest connection not yet settled. */
+function spAccepted(batch: SocketpairBatch, socket: net.Socket): void {
+  /* the closed server need not count the connection it will never close */
+  (socket as BsdSocket)._server = null;
+  (socket as BsdSocket).server = null;
+  while (batch.next < batch.ends.length && batch.failed[batch.next]) batch.next++;
+  if (batch.next >= batch.ends.length) {
+    spDrop(socket); /* nobody connected this */
+    return;
   }
+  const idx = batch.next++;
+  const end = batch.ends[idx];
+  if (end === null) {
+    batch.early[idx] = socket;
+  } else if (end === "discard" || !tstreamBsdAttachSocket(end, socket)) {
+    spDrop(socket);
+  }
+  spSettled(batch);
+}
+
+function spClientConnected(this: BsdSocket): void {
+  this.removeListener("error", spClientError);
+  this.removeListener("connect", spClientConnected);
+  this[kSpare] = undefined;
+}
+
+function spClientError(this: BsdSocket, err: unknown): void {
+  const sp = this[kSpare];
+  spClientConnected.call(this);
+  if (sp !== undefined) spConnectFailed(sp.batch, sp.idx, errnoFromNodeError(err, ECONNRESET));
+}
+
+/* connect(2) failed after all: the other end will never come. */
+function spConnectFailed(batch: SocketpairBatch, idx: number, err: number): void {
+  if (batch.failed[idx]) return;
+  batch.failed[idx] = true;
+  const end = batch.ends[idx];
+  batch.ends[idx] = "discard";
+  if (end !== null && end !== "discard" && !end.freed && end.privateData.sockError === 0) {
+    end.privateData.sockError = err;
+    kick(end.privateData.reader);
+    kick(end.privateData.writer);
+  }
+  spSettled(batch);
+}
+
+function spSweep(): void {
+  spSweepQueued = false;
+  spBurst = 0;
+  for (const sp of spSpares.splice(0)) {
+    sp.batch.ends[sp.idx] = "discard";
+    const early = sp.batch.early[sp.idx];
+    if (early !== null && early !== undefined) spDrop(early);
+    const client = sp.client;
+    /* closed once its connect is settled, so that a failure is still counted */
+    if (client.connecting) client.once("connect", () => client.destroy());
+    else client.destroy();
+  }
+}
+
+/* The listener for the next n pairs: 0, or the errno (nothing left open). */
+function spNewBatch(n: number): number {
   let dir: string;
   try {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "tstream-sp-"));
   } catch (err) {
-    return fail(errnoFromNodeError(err));
+    return errnoFromNodeError(err);
   }
   const sockPath = path.join(dir, "s");
   const cleanup = (): void => {
@@ -630,40 +952,101 @@ export function tstreamUnixSocketpair(memCtx1: TallocCtx, memCtx2: TallocCtx):
   };
   if (Buffer.byteLength(sockPath) > 107) {
     cleanup();
-    return fail(tsocketAddressUnixFromPath(null, sockPath).errno);
+    return tsocketAddressUnixFromPath(null, sockPath).errno;
   }
-  const server = net.createServer({ allowHalfOpen: true });
+  /* paused: an accepted end reads nothing until its stream takes it (bsdAdopt) */
+  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
   let listenErr = 0;
   server.on("error", (err) => { listenErr = errnoFromNodeError(err); });
-  server.listen({ path: sockPath, backlog: 1, exclusive: true });
+  server.listen({ path: sockPath, backlog: n, exclusive: true });
   if (!server.listening) {
     /* the errno arrives on Node's next tick; the syscall already failed */
     server.close();
     cleanup();
-    return fail(listenErr !== 0 ? listenErr : descriptorShortage());
+    return listenErr !== 0 ? listenErr : descriptorShortage();
   }
-  const client = net.connect({ path: sockPath, allowHalfOpen: true });
-  cleanup(); /* connect(2) has run: the connection no longer needs the name */
-  const stream1 = tstreamBsdFromSocket(memCtx1, client, false);
-  const stream2 = tstreamBsdFromSocket(memCtx2, null, false);
-  const onClientError = (err: unknown): void => {
-    /* connect(2) failed after all: the other end will never come */
-    server.close();
-    if (!stream2.freed && stream2.privateData.sockError === 0) {
-      stream2.privateData.sockError = errnoFromNodeError(err, ECONNRESET);
-      kick(stream2.privateData.reader);
-      kick(stream2.privateData.writer);
-    }
-  };
-  client.once("error", onClientError);
-  client.once("connect", () => client.removeListener("error", onClientError));
-  server.once("connection", (socket: net.Socket) => {
-    server.close();
-    if (!tstreamBsdAttachSocket(stream2, socket)) {
-      socket.on("error", ignoreError);
-      socket.destroy();
-    }
+  const batch = new SocketpairBatch(server);
+  server.removeAllListeners("error");
+  server.on("error", (err) => {
+    /* accept(2) failed (EMFILE): which connection it dropped is unknown */
+    const errno = errnoFromNodeError(err, ECONNRESET);
+    for (let i = batch.next; i < batch.ends.length; i++) spConnectFailed(batch, i, errno);
+    batch.next = batch.ends.length;
   });
+  server.on("connection", (socket: net.Socket) => spAccepted(batch, socket));
+  for (let i = 0; i < n; i++) {
+    batch.ends.push(null);
+    batch.failed.push(false);
+    batch.early.push(null);
+  }
+  for (let i = 0; i < n; i++) {
+    const client = bsdNewSocket({ allowHalfOpen: true }) as BsdSocket;
+    const sp: SocketpairSpare = { client, batch, idx: i };
+    client[kSpare] = sp;
+    client.on("error", spClientError);
+    client.on("connect", spClientConnected);
+    client.connect({ path: sockPath });
+    /* socket(2) failed (EMFILE): Node reports it later, but no connection was queued */
+    const h = (client as BsdSocket)._handle as { fd?: number } | null | undefined;
+    if (h !== null && h !== undefined && typeof h.fd === "number" && h.fd < 0) spConnectFailed(batch, i, EMFILE);
+    spSpares.push(sp);
+  }
+  cleanup(); /* connect(2) has run: the connections no longer need the name */
+  return 0;
+}
+
+/**
+ * tstream_unix_socketpair(): two connected unix streams, stream1 a child of
+ * memCtx1 and stream2 of memCtx2.
+ *
+ * Node.js has no socketpair(2).  The pair is made from a unix listener on a
+ * path in a fresh private directory (mkdtemp, mode 0700): listen and
+ * connect run their syscalls synchronously, so when this returns the kernel
+ * already holds the connection, and the path and its directory are removed
+ * at once (many pairs asked for in one go share listeners, see above).  The
+ * accepting end's socket object reaches stream2 from Node's next I/O phase;
+ * until then stream2 reports 0 pending bytes, and a writev on it waits.
+ * Failures (mkdtemp, a path too long for sun_path, listen) give -1 with the
+ * errno.
+ */
+function checkMemCtx(ctx: unknown, what: string): void {
+  if (ctx !== null && ctx !== undefined && (typeof ctx !== "object" && typeof ctx !== "function")) {
+    throw new TypeError(`tstreamUnixSocketpair: ${what} must be a talloc context (an object) or null`);
+  }
+}
+
+export function tstreamUnixSocketpair(memCtx1: TallocCtx, memCtx2: TallocCtx):
+    { ret: number; errno: number; stream1: TstreamContext | null; stream2: TstreamContext | null } {
+  /* a wrong argument type must throw before the listener exists, or it leaks */
+  checkMemCtx(memCtx1, "memCtx1");
+  checkMemCtx(memCtx2, "memCtx2");
+  let err = 0;
+  if (spSpares.length === 0) err = spNewBatch(Math.min(SOCKETPAIR_BATCH_MAX, 1 << Math.min(spBurst, 5)));
+  let sp = spSpares.shift();
+  /* a spare whose socket(2) failed (EMFILE) is no pair */
+  while (sp !== undefined && sp.batch.failed[sp.idx]) {
+    spDrop(sp.client);
+    err = EMFILE;
+    sp = spSpares.shift();
+  }
+  if (sp === undefined) {
+    setErrno(err);
+    return { ret: -1, errno: err, stream1: null, stream2: null };
+  }
+  spBurst++;
+  if (!spSweepQueued) {
+    spSweepQueued = true;
+    process.nextTick(spSweep);
+  }
+  const stream1 = tstreamBsdFromSocket(memCtx1, sp.client, false);
+  const stream2 = tstreamBsdFromSocket(memCtx2, null, false);
+  const batch = sp.batch;
+  batch.ends[sp.idx] = stream2;
+  const early = batch.early[sp.idx];
+  if (early !== null) {
+    batch.early[sp.idx] = null;
+    tstreamBsdAttachSocket(stream2, early);
+  }
   return { ret: 0, errno: 0, stream1, stream2 };
 }
 
@@ -754,7 +1137,7 @@ function tstreamBsdConnectSend(memCtx: TallocCtx, ev: TeventContext, sysErrno: n
   }
   if (!doBind && isInet) saFam = rbsda.family;
   if (rbsda.family !== saFam) return fail(EINVAL);
-  const socket = new net.Socket({ allowHalfOpen: true });
+  const socket = bsdNewSocket({ allowHalfOpen: true });
   state.socket = socket;
   tstreamBsdHoldLoop(ev, state);
   state.isInet = saFam !== AF_UNIX;
