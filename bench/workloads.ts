@@ -6,8 +6,8 @@
 // impl is "port" (this library's faithful API) or a raw Node.js variant
 // ("node", "node-promise", "node-immediate").  The C side of the same
 // workloads is bench/c/tbench.c.  Every timed run is preceded, in the same
-// process, by an untimed warm-up run at a tenth of the size (JIT warm-up),
-// as the C program does.  bench/README.md describes each workload exactly.
+// process, by an untimed warm-up run of the same size (JIT warm-up), as the
+// C program does.  bench/README.md describes each workload exactly.
 
 import * as dgram from "node:dgram";
 import * as fs from "node:fs";
@@ -657,7 +657,7 @@ async function main(): Promise<void> {
   } else {
     const fn = TIMED[workload]?.[impl];
     if (fn === undefined) throw new Error(`unknown workload/impl ${workload}/${impl}`);
-    await fn(Math.max(1, Math.floor(size / 10))); /* warm-up, not timed */
+    await fn(size); /* warm-up at the same size, not timed (see bench/README.md) */
     out.seconds = await fn(size);
   }
   process.stdout.write(JSON.stringify(out) + "\n");

@@ -7,8 +7,8 @@
  *
  * workloads: w1 (requests), w2-unix / w2-tcp (bytes), w3 (PDUs),
  * w4-udp / w4-unix (round trips), w5-idle / w5-reading (stream pairs).
- * Each run does a warm-up pass at a tenth of the size first (not timed),
- * like the JavaScript side.
+ * Each run does a warm-up pass of the same size first (not timed), like
+ * the JavaScript side.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -572,7 +572,7 @@ int main(int argc, char **argv)
 	}
 	const char *w = argv[1];
 	uint64_t n = strtoull(argv[2], NULL, 10);
-	uint64_t warm = n / 10 > 0 ? n / 10 : 1;
+	uint64_t warm = n;
 	double t = 0, per_pair = 0;
 	if (strcmp(w, "w1") == 0) { w1(warm); t = w1(n); }
 	else if (strcmp(w, "w2-unix") == 0) { w2(warm, false); t = w2(n, false); }
