@@ -17,18 +17,32 @@ export type TallocDestructor<T = unknown> = (ptr: T) => number | void;
 
 const FLAG_LOOP = 1;       /* being freed: stops free loops (TALLOC_FLAG_LOOP) */
 const FLAG_FREE = 2;       /* freed (TALLOC_FLAG_FREE) */
-const DESTRUCTOR_BUSY = 1; /* talloc stores (talloc_destructor_t)-1 while a destructor runs */
+/* talloc stores (talloc_destructor_t)-1 while a destructor runs.  Here a
+ * function of its own, never called: the field then only ever holds
+ * functions or null, and V8 never has to widen it (which would throw away
+ * the optimized code of everything that reads a node). */
+const DESTRUCTOR_BUSY: TallocDestructor<never> = function destructorBusy(): void { /* a marker */ };
 
-/** The bookkeeping talloc keeps in its chunk header. */
+/**
+ * The bookkeeping talloc keeps in its chunk header.  Field names carry a
+ * "tc" prefix (C's struct talloc_chunk *tc) so that a library class can
+ * be its own node without its own fields colliding with these: it declares
+ * the same fields, with tcPtr and [TALLOC_NODE] set to itself (TeventReq:
+ * one allocation instead of two, and no lookup to find the node).
+ */
 export class TallocNode {
-  parent: TallocNode | null = null;
-  child: TallocNode | null = null; /* newest child first, as _TLIST_ADD does */
-  next: TallocNode | null = null;
-  prev: TallocNode | null = null;
-  destructor: TallocDestructor<never> | typeof DESTRUCTOR_BUSY | null = null;
-  flags = 0;
-  name: string | null = null;
-  constructor(readonly ptr: object) {}
+  tcParent: TallocNode | null = null;
+  tcChild: TallocNode | null = null; /* newest child first, as _TLIST_ADD does */
+  tcNext: TallocNode | null = null;
+  tcPrev: TallocNode | null = null;
+  tcDestructor: TallocDestructor<never> | null = null;
+  tcFlags = 0;
+  tcName: string | null = null;
+  /** the object this node belongs to (itself for a library object that is its own node) */
+  readonly tcPtr: object;
+  constructor(ptr: object | null) {
+    this.tcPtr = ptr === null ? this : ptr;
+  }
 
   /*
    * Fast paths for the library's own hot code (teventReqCreate and friends),
@@ -40,28 +54,34 @@ export class TallocNode {
   /** @internal A new node (of an object that had none) becomes the newest child of parent. */
   static attachNew(parent: TallocCtx, node: TallocNode): void {
     if (parent === null || parent === undefined) return;
-    checkCtx(parent, "tallocSteal");
-    linkHead(tallocNode(parent), node);
+    /* the lookup is written out here (and in adopt, tallocFree): each
+     * place then sees only its own kinds of objects, not every kind */
+    let pn = (parent as WithNode)[NODE];
+    if (!pn) {
+      checkCtx(parent, "tallocSteal");
+      pn = tallocNodeNew(parent as object);
+    }
+    linkHead(pn, node);
   }
 
   /** @internal tallocSteal(parent's object, ptr) for an object ptr; returns ptr's node. */
   static adopt(parent: TallocNode, ptr: object): TallocNode {
-    let n = (ptr as WithNode)[TALLOC_NODE];
-    if (n === undefined || n === null) n = tallocNode(ptr);
-    if (n === parent || (n.parent === parent && parent.child === n)) return n;
-    unlink(n);
+    let n = (ptr as WithNode)[NODE];
+    if (n === undefined || n === null) n = tallocNodeNew(ptr);
+    if (n === parent || (n.tcParent === parent && parent.tcChild === n)) return n;
+    if (n.tcParent !== null) unlink(n); /* a node without a parent is in no list */
     linkHead(parent, n);
     return n;
   }
 
   /** @internal True once the object has been freed (tallocIsFreed, from the node). */
   static isFreed(tc: TallocNode | null): boolean {
-    return tc !== null && (tc.flags & FLAG_FREE) !== 0;
+    return tc !== null && (tc.tcFlags & FLAG_FREE) !== 0;
   }
 
   /** @internal tallocFree() of the object whose node this is. */
   static free(tc: TallocNode): number {
-    if ((tc.flags & FLAG_FREE) !== 0) {
+    if ((tc.tcFlags & FLAG_FREE) !== 0) {
       setErrno(EINVAL);
       return -1;
     }
@@ -71,6 +91,9 @@ export class TallocNode {
 
 /** Symbol under which an object carries its TallocNode. */
 export const TALLOC_NODE: unique symbol = Symbol("talloc");
+/* the same, under a module-local name: tsc compiles each use of an exported
+ * const to a load from `exports` (the lookups below are the hottest code) */
+const NODE: typeof TALLOC_NODE = TALLOC_NODE;
 
 type WithNode = { [TALLOC_NODE]?: TallocNode | null };
 
@@ -85,7 +108,7 @@ function isObject(p: unknown): p is object {
 
 /** The node of ptr, or null if ptr never took part in talloc. */
 export function tallocPeekNode(ptr: object): TallocNode | null {
-  const n = (ptr as WithNode)[TALLOC_NODE];
+  const n = (ptr as WithNode)[NODE];
   if (n !== undefined) return n;
   if (sealedCount === 0) return null;
   return sealedNodes.get(ptr) ?? null;
@@ -93,14 +116,24 @@ export function tallocPeekNode(ptr: object): TallocNode | null {
 
 /** The node of ptr, created on first use. */
 export function tallocNode(ptr: object): TallocNode {
-  const n = (ptr as WithNode)[TALLOC_NODE];
-  if (n) return n;
+  if (ptr !== null && ptr !== undefined) {
+    const n = (ptr as WithNode)[NODE];
+    if (n) return n;
+  }
+  return tallocNodeNew(ptr);
+}
+
+/* The first use: hang a new node on ptr. */
+function tallocNodeNew(ptr: object): TallocNode {
+  if (!isObject(ptr)) {
+    throw new TypeError(`tallocNode: ptr must be an object, got ${ptr === null ? "null" : typeof ptr}`);
+  }
   const node = new TallocNode(ptr);
   /* library classes declare the field (null): no shape change.  A frozen
    * or sealed object refuses the property (a TypeError in strict code):
    * cheaper to try than to ask Object.isExtensible() every time. */
   try {
-    (ptr as WithNode)[TALLOC_NODE] = node;
+    (ptr as WithNode)[NODE] = node;
     return node;
   } catch {
     /* not extensible: the WeakMap below */
@@ -114,22 +147,22 @@ export function tallocNode(ptr: object): TallocNode {
 
 /* Unlink tc from its parent's child list (the _TLIST_REMOVE dance). */
 function unlink(tc: TallocNode): void {
-  const parent = tc.parent;
-  if (parent !== null && parent.child === tc) parent.child = tc.next;
-  if (tc.prev !== null) tc.prev.next = tc.next;
-  if (tc.next !== null) tc.next.prev = tc.prev;
-  tc.next = tc.prev = null;
-  tc.parent = null;
+  const parent = tc.tcParent;
+  if (parent !== null && parent.tcChild === tc) parent.tcChild = tc.tcNext;
+  if (tc.tcPrev !== null) tc.tcPrev.tcNext = tc.tcNext;
+  if (tc.tcNext !== null) tc.tcNext.tcPrev = tc.tcPrev;
+  tc.tcNext = tc.tcPrev = null;
+  tc.tcParent = null;
 }
 
 /* Make tc the newest child of parent. */
 function linkHead(parent: TallocNode, tc: TallocNode): void {
-  tc.flags &= ~FLAG_FREE; /* re-attached: alive again */
-  tc.parent = parent;
-  tc.prev = null;
-  tc.next = parent.child;
-  if (parent.child !== null) parent.child.prev = tc;
-  parent.child = tc;
+  tc.tcFlags &= ~FLAG_FREE; /* re-attached: alive again */
+  tc.tcParent = parent;
+  tc.tcPrev = null;
+  tc.tcNext = parent.tcChild;
+  if (parent.tcChild !== null) parent.tcChild.tcPrev = tc;
+  parent.tcChild = tc;
 }
 
 function checkCtx(ctx: unknown, fn: string): void {
@@ -167,7 +200,7 @@ export function tallocSteal<T>(newParent: TallocCtx, ptr: T): T {
   }
   const newTc = tallocNode(newParent);
   /* talloc leaves a chunk in place when it already heads newParent's list */
-  if (tc === newTc || (tc.parent === newTc && newTc.child === tc)) return ptr;
+  if (tc === newTc || (tc.tcParent === newTc && newTc.tcChild === tc)) return ptr;
   unlink(tc);
   linkHead(newTc, tc);
   return ptr;
@@ -185,7 +218,7 @@ export function tallocMove<T>(newCtx: TallocCtx, ptr: T): T {
 export function tallocReparent<T>(oldParent: TallocCtx, newParent: TallocCtx, ptr: T): T | null {
   if (!isObject(ptr)) return null;
   const tc = tallocPeekNode(ptr);
-  const cur = tc !== null && tc.parent !== null ? tc.parent.ptr : null;
+  const cur = tc !== null && tc.tcParent !== null ? tc.tcParent.tcPtr : null;
   if (cur !== (oldParent ?? null)) return null;
   return tallocSteal(newParent, ptr);
 }
@@ -194,7 +227,7 @@ export function tallocReparent<T>(oldParent: TallocCtx, newParent: TallocCtx, pt
 export function tallocParent(ptr: unknown): object | null {
   if (!isObject(ptr)) return null;
   const tc = tallocPeekNode(ptr);
-  return tc !== null && tc.parent !== null ? tc.parent.ptr : null;
+  return tc !== null && tc.tcParent !== null ? tc.tcParent.tcPtr : null;
 }
 
 /**
@@ -208,57 +241,60 @@ export function tallocSetDestructor<T extends object>(ptr: T, fn: TallocDestruct
   }
   if (fn === null) {
     const tc = tallocPeekNode(ptr);
-    if (tc !== null) tc.destructor = null;
+    if (tc !== null) tc.tcDestructor = null;
     return;
   }
   const tc = tallocNode(ptr);
-  tc.flags &= ~FLAG_FREE;
-  tc.destructor = fn as TallocDestructor<never>;
+  tc.tcFlags &= ~FLAG_FREE;
+  tc.tcDestructor = fn as TallocDestructor<never>;
 }
 
 /** The free itself: _tc_free_internal(). */
 function freeInternal(tc: TallocNode): number {
-  if ((tc.flags & FLAG_LOOP) !== 0) {
+  if ((tc.tcFlags & FLAG_LOOP) !== 0) {
     return 0; /* a free loop: stop looping */
   }
-  const d = tc.destructor;
+  const d = tc.tcDestructor;
   if (d !== null) {
     if (d === DESTRUCTOR_BUSY) return -1; /* freed again from inside its own destructor */
-    tc.destructor = DESTRUCTOR_BUSY;
+    tc.tcDestructor = DESTRUCTOR_BUSY;
     let r: number | void;
     try {
-      r = (d as TallocDestructor<object>)(tc.ptr);
+      r = (d as TallocDestructor<object>)(tc.tcPtr);
     } catch (e) {
-      if (tc.destructor === DESTRUCTOR_BUSY) tc.destructor = d;
+      if (tc.tcDestructor === DESTRUCTOR_BUSY) tc.tcDestructor = d;
       throw e;
     }
     if (r === -1) {
       /* only put it back if the destructor did not set another one */
-      if (tc.destructor === DESTRUCTOR_BUSY) tc.destructor = d;
+      if (tc.tcDestructor === DESTRUCTOR_BUSY) tc.tcDestructor = d;
       return -1;
     }
-    if (tc.destructor === DESTRUCTOR_BUSY) tc.destructor = null;
+    if (tc.tcDestructor === DESTRUCTOR_BUSY) tc.tcDestructor = null;
   }
   /*
    * talloc only keeps the parent pointer on the newest sibling; after the
    * unlink a chunk that was not the newest has no way back to its parent.
    * Children that refuse to die go to that parent (or the null context).
    */
-  const parent = tc.parent;
-  const wasHead = parent !== null && parent.child === tc;
+  const parent = tc.tcParent;
+  const wasHead = parent !== null && parent.tcChild === tc;
   unlink(tc);
-  tc.flags |= FLAG_LOOP;
-  freeChildrenInternal(tc, wasHead ? parent : null);
-  tc.flags = (tc.flags & ~FLAG_LOOP) | FLAG_FREE;
+  if (tc.tcChild !== null) {
+    tc.tcFlags |= FLAG_LOOP;
+    freeChildrenInternal(tc, wasHead ? parent : null);
+    tc.tcFlags &= ~FLAG_LOOP;
+  }
+  tc.tcFlags |= FLAG_FREE;
   return 0;
 }
 
 /* _tc_free_children_internal(): free every child, newest first. */
 function freeChildrenInternal(tc: TallocNode, grandparent: TallocNode | null): void {
-  while (tc.child !== null) {
-    const child = tc.child;
+  while (tc.tcChild !== null) {
+    const child = tc.tcChild;
     if (freeInternal(child) === -1) {
-      if (child.parent !== tc) continue; /* its destructor moved it already */
+      if (child.tcParent !== tc) continue; /* its destructor moved it already */
       unlink(child);
       if (grandparent !== null) linkHead(grandparent, child);
     }
@@ -274,9 +310,12 @@ export function tallocFree(ptr: unknown): number {
     setErrno(EINVAL);
     return -1;
   }
-  if (!isObject(ptr)) return 0; /* a string or number: nothing to release */
-  const tc = tallocNode(ptr);
-  if ((tc.flags & FLAG_FREE) !== 0) {
+  let tc = (ptr as WithNode)[NODE];
+  if (!tc) {
+    if (!isObject(ptr)) return 0; /* a string or number: nothing to release */
+    tc = tallocNodeNew(ptr);
+  }
+  if ((tc.tcFlags & FLAG_FREE) !== 0) {
     /* C aborts on a double free; here it is refused and changes nothing */
     setErrno(EINVAL);
     return -1;
@@ -289,14 +328,14 @@ export function tallocFreeChildren(ptr: unknown): void {
   if (!isObject(ptr)) return;
   const tc = tallocPeekNode(ptr);
   if (tc === null) return;
-  freeChildrenInternal(tc, tc.parent);
+  freeChildrenInternal(tc, tc.tcParent);
 }
 
 /** True when ptr has been freed by tallocFree (and not re-attached since). */
 export function tallocIsFreed(ptr: unknown): boolean {
   if (!isObject(ptr)) return false;
   const tc = tallocPeekNode(ptr);
-  return tc !== null && (tc.flags & FLAG_FREE) !== 0;
+  return tc !== null && (tc.tcFlags & FLAG_FREE) !== 0;
 }
 
 /** talloc_total_blocks(): ptr plus all its descendants. */
@@ -305,7 +344,7 @@ export function tallocTotalBlocks(ptr: unknown): number {
   const tc = tallocPeekNode(ptr);
   if (tc === null) return 1;
   let n = 1;
-  for (let c = tc.child; c !== null; c = c.next) n += tallocTotalBlocks(c.ptr);
+  for (let c = tc.tcChild; c !== null; c = c.tcNext) n += tallocTotalBlocks(c.tcPtr);
   return n;
 }
 
@@ -314,7 +353,7 @@ export function tallocChildren(ptr: unknown): object[] {
   const out: object[] = [];
   if (!isObject(ptr)) return out;
   const tc = tallocPeekNode(ptr);
-  for (let c = tc !== null ? tc.child : null; c !== null; c = c.next) out.push(c.ptr);
+  for (let c = tc !== null ? tc.tcChild : null; c !== null; c = c.tcNext) out.push(c.tcPtr);
   return out;
 }
 
@@ -322,14 +361,14 @@ export function tallocChildren(ptr: unknown): object[] {
 export function tallocSetName(ptr: object, name: string): void {
   if (!isObject(ptr)) throw new TypeError("tallocSetName: ptr must be an object");
   if (typeof name !== "string") throw new TypeError("tallocSetName: name must be a string");
-  tallocNode(ptr).name = name;
+  tallocNode(ptr).tcName = name;
 }
 
 /** talloc_get_name(): the name set, else the object's class name. */
 export function tallocGetName(ptr: unknown): string {
   if (!isObject(ptr)) return "UNNAMED";
   const tc = tallocPeekNode(ptr);
-  if (tc !== null && tc.name !== null) return tc.name;
+  if (tc !== null && tc.tcName !== null) return tc.tcName;
   /* library classes carry C's type name ("struct tevent_req") */
   const ctor = (ptr as { constructor?: { name?: string; tallocName?: string } }).constructor;
   if (ctor && typeof ctor.tallocName === "string") return ctor.tallocName;

@@ -1,22 +1,57 @@
 // tevent_immediate.c: immediate events, run FIFO before timers and I/O.
+//
+// The list also holds requests posted by tevent_req_post(): C schedules the
+// request's own immediate (req->internal.trigger); here the request is
+// linked itself (see ImmediateEntry), and the trace callbacks are shown an
+// immediate standing for it, so that they see what C's would.
 
 import { TallocCtx, tallocFree, tallocSetDestructor, tallocSteal, TALLOC_NODE, TallocNode } from "../lib/talloc";
 import {
-  checkContext, TeventContext, TeventImmediate, TeventImmediateHandler, traceEvent,
+  AnyFn, checkContext, ImmediateEntry, TeventContext, TeventEventTracePoint, TeventImmediate, TeventImmediateHandler,
   TEVENT_EVENT_TRACE_ATTACH, TEVENT_EVENT_TRACE_BEFORE_HANDLER, TEVENT_EVENT_TRACE_DETACH,
 } from "./internal";
 
-function imUnlink(ev: TeventContext, im: TeventImmediate): void {
+/* What req.ts registers (it imports this module, not the reverse): how to
+ * run a posted request (tevent_req_trigger) and what to show the tracer. */
+type PostedRun = (req: ImmediateEntry) => void;
+type PostedTraceTarget = (req: ImmediateEntry) => TeventImmediate;
+let postedRun: PostedRun = () => undefined;
+let postedTraceTarget: PostedTraceTarget = () => new TeventImmediate();
+
+/** @internal Called once by tevent/req.ts. */
+export function registerPostedRequests(run: PostedRun, traceTarget: PostedTraceTarget): void {
+  postedRun = run;
+  postedTraceTarget = traceTarget;
+}
+
+function imUnlink(ev: TeventContext, im: ImmediateEntry): void {
   if (im.prev !== null) im.prev.next = im.next; else ev.imHead = im.next;
   if (im.next !== null) im.next.prev = im.prev; else ev.imTail = im.prev;
   im.prev = im.next = null;
+}
+
+/* DLIST_ADD_END(ev->immediate_events, im) */
+function imLinkTail(ev: TeventContext, im: ImmediateEntry): void {
+  const tail = ev.imTail;
+  im.prev = tail;
+  if (tail !== null) tail.next = im; else ev.imHead = im;
+  ev.imTail = im;
+}
+
+/* tevent_trace_immediate_callback(): the tracer sees an immediate, also for a
+ * posted request.  The hot paths test ev.tracing.im.callback themselves. */
+function traceImmediate(ev: TeventContext, im: ImmediateEntry, tp: TeventEventTracePoint): void {
+  const s = ev.tracing.im;
+  if (s.callback !== null) {
+    s.callback(im instanceof TeventImmediate ? im : postedTraceTarget(im), tp, s.privateData);
+  }
 }
 
 /* tevent_common_immediate_cancel() */
 function immediateCancel(im: TeventImmediate): void {
   const ev = im.ev;
   if (ev === null) return;
-  traceEvent(ev.tracing.im, im, TEVENT_EVENT_TRACE_DETACH);
+  traceImmediate(ev, im, TEVENT_EVENT_TRACE_DETACH);
   imUnlink(ev, im);
   im.ev = null;
   im.handler = null;
@@ -68,19 +103,40 @@ export function scheduleImmediateInternal<P>(im: TeventImmediate, ev: TeventCont
   im.handler = handler;
   im.privateData = privateData;
   im.destroyed = false;
-  traceEvent(ev.tracing.im, im, TEVENT_EVENT_TRACE_ATTACH);
-  /* DLIST_ADD_END */
-  im.prev = ev.imTail;
-  if (ev.imTail !== null) ev.imTail.next = im; else ev.imHead = im;
-  ev.imTail = im;
+  traceImmediate(ev, im, TEVENT_EVENT_TRACE_ATTACH);
+  imLinkTail(ev, im);
   if (ev.waiters.length !== 0) ev.wake();
+}
+
+/** @internal tevent_schedule_immediate(req->internal.trigger, ev, tevent_req_trigger, req) for tevent_req_post. */
+export function schedulePosted(req: ImmediateEntry, ev: TeventContext): void {
+  if (req.ev !== null) cancelPosted(req);
+  req.ev = ev;
+  if (ev.tracing.im.callback !== null) traceImmediate(ev, req, TEVENT_EVENT_TRACE_ATTACH);
+  const tail = ev.imTail;
+  req.prev = tail;
+  if (tail !== null) tail.next = req; else ev.imHead = req;
+  ev.imTail = req;
+  if (ev.waiters.length !== 0) ev.wake();
+}
+
+/** @internal TALLOC_FREE(req->internal.trigger) of a posted request: cancel it. */
+export function cancelPosted(req: ImmediateEntry): void {
+  const ev = req.ev;
+  if (ev === null) return;
+  traceImmediate(ev, req, TEVENT_EVENT_TRACE_DETACH);
+  imUnlink(ev, req);
+  req.ev = null;
 }
 
 /** tevent_immediate_set_tag() / tevent_immediate_get_tag() */
 export function teventImmediateSetTag(im: TeventImmediate, tag: number): void {
+  if (!(im instanceof TeventImmediate)) throw new TypeError("teventImmediateSetTag: im must be a TeventImmediate");
+  if (typeof tag !== "number") throw new TypeError("teventImmediateSetTag: tag must be a number");
   im.tag = tag;
 }
 export function teventImmediateGetTag(im: TeventImmediate): number {
+  if (!(im instanceof TeventImmediate)) throw new TypeError("teventImmediateGetTag: im must be a TeventImmediate");
   return im.tag;
 }
 
@@ -91,17 +147,21 @@ export function teventImmediateGetTag(im: TeventImmediate): number {
 export function loopImmediate(ev: TeventContext): boolean {
   const im = ev.imHead;
   if (im === null) return false;
-  const handler = im.handler as TeventImmediateHandler<unknown>;
+  if (!(im instanceof TeventImmediate)) {
+    loopPosted(ev, im);
+    return true;
+  }
+  const handler = im.handler as AnyFn;
   const privateData = im.privateData;
   imUnlink(ev, im);
   im.ev = null;
   im.handler = null;
   im.privateData = null;
   im.busy = true;
-  traceEvent(ev.tracing.im, im, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
+  traceImmediate(ev, im, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
   ev.nesting++;
   try {
-    handler(ev, im, privateData);
+    handler.call(undefined, ev, im, privateData); /* never inlined here (see runSome in tevent.ts) */
   } finally {
     ev.nesting--;
     im.busy = false;
@@ -112,17 +172,36 @@ export function loopImmediate(ev: TeventContext): boolean {
     tallocFree(im);
     return true;
   }
-  traceEvent(ev.tracing.im, im, TEVENT_EVENT_TRACE_DETACH);
+  traceImmediate(ev, im, TEVENT_EVENT_TRACE_DETACH);
   return true;
+}
+
+/* The same for a posted request at the head of the list: tevent_req_trigger(). */
+function loopPosted(ev: TeventContext, req: ImmediateEntry): void {
+  /* the head of the list: DLIST_REMOVE */
+  const next = req.next;
+  ev.imHead = next;
+  if (next !== null) next.prev = null; else ev.imTail = null;
+  req.next = null;
+  req.ev = null;
+  const tracer = ev.tracing.im;
+  if (tracer.callback !== null) traceImmediate(ev, req, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
+  ev.nesting++;
+  try {
+    postedRun(req);
+  } finally {
+    ev.nesting--;
+  }
+  if (tracer.callback !== null) traceImmediate(ev, req, TEVENT_EVENT_TRACE_DETACH);
 }
 
 /** Detach every immediate from a context being freed. */
 export function immediatesDetachAll(ev: TeventContext): void {
   for (let im = ev.imHead; im !== null;) {
-    const next: TeventImmediate | null = im.next;
-    traceEvent(ev.tracing.im, im, TEVENT_EVENT_TRACE_DETACH);
+    const next: ImmediateEntry | null = im.next;
+    traceImmediate(ev, im, TEVENT_EVENT_TRACE_DETACH);
     im.ev = null;
-    im.handler = null;
+    if (im instanceof TeventImmediate) im.handler = null;
     im.prev = im.next = null;
     im = next;
   }

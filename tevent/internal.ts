@@ -39,16 +39,25 @@ export type TeventTraceEventCallback<E, P = unknown> =
 
 /* Handlers are stored without their private type: the add functions are generic. */
 /* eslint-disable @typescript-eslint/no-explicit-any */
-type AnyFn = (...args: any[]) => void;
+export type AnyFn = (...args: any[]) => void;
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
-export interface TraceSlot {
-  callback: AnyFn | null;
-  privateData: unknown;
+/* One tracer (callback and its private data).  Classes rather than object
+ * literals: every context's slots then share one shape that V8 never has
+ * to widen when a second context is made. */
+export class TraceSlot {
+  callback: AnyFn | null = null;
+  privateData: unknown = null;
 }
 
-function slot(): TraceSlot {
-  return { callback: null, privateData: null };
+/* The tracers of a context: the loop's, and one per kind of event. */
+class TraceSlots {
+  readonly point = new TraceSlot();
+  readonly fde = new TraceSlot();
+  readonly se = new TraceSlot();
+  readonly te = new TraceSlot();
+  readonly im = new TraceSlot();
+  readonly qe = new TraceSlot();
 }
 
 /** struct tevent_context */
@@ -56,9 +65,9 @@ export class TeventContext {
   static readonly tallocName = "struct tevent_context";
   [TALLOC_NODE]: TallocNode | null = null;
 
-  /* immediate_events: FIFO */
-  imHead: TeventImmediate | null = null;
-  imTail: TeventImmediate | null = null;
+  /* immediate_events: FIFO (immediates, and requests posted by tevent_req_post) */
+  imHead: ImmediateEntry | null = null;
+  imTail: ImmediateEntry | null = null;
 
   /* timer_events: sorted by deadline, equal deadlines in insertion order */
   teHead: TeventTimer | null = null;
@@ -89,14 +98,24 @@ export class TeventContext {
   /* bumped whenever any loop of this context handled an event */
   generation = 0;
 
-  readonly tracing = {
-    point: slot(),
-    fde: slot(),
-    se: slot(),
-    te: slot(),
-    im: slot(),
-    qe: slot(),
-  };
+  readonly tracing = new TraceSlots();
+
+  constructor() {
+    /*
+     * Stored once more: V8 treats a field that was never written after the
+     * object was made as a constant, and optimized loops rely on that.  The
+     * first context freed (its destructor writes these) would then throw
+     * away the optimized code of every loop; written here, they are known
+     * to change from the start.
+     */
+    this.teHead = this.teTail = this.lastZeroTimer = null;
+    this.fdHead = this.readyHead = this.readyTail = null;
+    this.seHead = null;
+    this.sigPending = null;
+    this.sigPipe = false;
+    this.nestingAllowed = false;
+    this.freed = false;
+  }
 
   /** Wake every loop of this context that waits in Node. */
   wake(): void {
@@ -130,13 +149,25 @@ export class TeventTimer {
   }
 }
 
+/**
+ * What the immediate list links: a TeventImmediate, or a request posted by
+ * tevent_req_post() (TeventReq), which waits on the list itself instead of
+ * through an immediate of its own (C's req->internal.trigger): one object
+ * less per request.  The trace callbacks are still shown an immediate.
+ */
+export interface ImmediateEntry {
+  ev: TeventContext | null;
+  prev: ImmediateEntry | null;
+  next: ImmediateEntry | null;
+}
+
 /** struct tevent_immediate */
-export class TeventImmediate {
+export class TeventImmediate implements ImmediateEntry {
   static readonly tallocName = "struct tevent_immediate";
   [TALLOC_NODE]: TallocNode | null = null;
   ev: TeventContext | null = null;
-  prev: TeventImmediate | null = null;
-  next: TeventImmediate | null = null;
+  prev: ImmediateEntry | null = null;
+  next: ImmediateEntry | null = null;
   handler: AnyFn | null = null;
   privateData: unknown = null;
   busy = false;

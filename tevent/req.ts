@@ -1,21 +1,29 @@
 // tevent_req.c: async requests.
 
-import { TallocCtx, tallocFree, tallocGetName, tallocSetName,
-         TALLOC_NODE, TallocNode } from "../lib/talloc";
+import { TallocCtx, TallocDestructor, tallocFree, tallocGetName, tallocSetName, TALLOC_NODE,
+         TallocNode } from "../lib/talloc";
 import { Timeval } from "../lib/types";
-import { scheduleImmediateInternal, teventScheduleImmediate } from "./immediate";
-import { checkContext, TeventContext, TeventImmediate, TeventTimer } from "./internal";
+import { cancelPosted, registerPostedRequests, schedulePosted } from "./immediate";
+import { checkContext, ImmediateEntry, TeventContext, TeventImmediate, TeventTimer } from "./internal";
 import { runLoop } from "./tevent";
 import { teventAddTimer } from "./timed";
 
-/* enum tevent_req_state */
-export const TEVENT_REQ_INIT = 0;
-export const TEVENT_REQ_IN_PROGRESS = 1;
-export const TEVENT_REQ_DONE = 2;
-export const TEVENT_REQ_USER_ERROR = 3;
-export const TEVENT_REQ_TIMED_OUT = 4;
-export const TEVENT_REQ_NO_MEMORY = 5;
-export const TEVENT_REQ_RECEIVED = 6;
+/* enum tevent_req_state.  The code below uses the module's own names: tsc
+ * compiles each use of an exported const to a load from `exports`. */
+const REQ_INIT = 0;
+const REQ_IN_PROGRESS = 1;
+const REQ_DONE = 2;
+const REQ_USER_ERROR = 3;
+const REQ_TIMED_OUT = 4;
+const REQ_NO_MEMORY = 5;
+const REQ_RECEIVED = 6;
+export const TEVENT_REQ_INIT = REQ_INIT;
+export const TEVENT_REQ_IN_PROGRESS = REQ_IN_PROGRESS;
+export const TEVENT_REQ_DONE = REQ_DONE;
+export const TEVENT_REQ_USER_ERROR = REQ_USER_ERROR;
+export const TEVENT_REQ_TIMED_OUT = REQ_TIMED_OUT;
+export const TEVENT_REQ_NO_MEMORY = REQ_NO_MEMORY;
+export const TEVENT_REQ_RECEIVED = REQ_RECEIVED;
 
 const STATE_NAMES = [
   "TEVENT_REQ_INIT", "TEVENT_REQ_IN_PROGRESS", "TEVENT_REQ_DONE", "TEVENT_REQ_USER_ERROR",
@@ -46,31 +54,61 @@ export function fakePointer(p: object | null): string {
   return "0x" + a.toString(16);
 }
 
-/** struct tevent_req */
-export class TeventReq<S = unknown> {
-  static readonly tallocName = "struct tevent_req";
-  [TALLOC_NODE]: TallocNode | null = null;
-  /** tevent_req_data(): the state passed to teventReqCreate (null once received). */
-  data: S;
-  /* async */
-  fn: TeventReqFn | null = null;
-  privateData: unknown = null;
-  /* private_print / private_cancel / private_cleanup */
+/*
+ * The parts of a request that most requests never use (a print, cancel or
+ * cleanup function, a deferred callback, an end time, the immediate that
+ * tracing shows for a post), made on first use: the request itself stays
+ * small, and the hot paths test one field instead of five.
+ */
+class TeventReqExtra {
   privatePrint: TeventReqPrintFn | null = null;
   privateCancel: TeventReqCancelFn | null = null;
   cleanupFn: TeventReqCleanupFn | null = null;
-  cleanupState = TEVENT_REQ_INIT;
-  /* internal */
-  /* the state's type name for print; looked up lazily (hot path) */
-  typeName: string | undefined;
-  state = TEVENT_REQ_IN_PROGRESS;
-  err = 0;
-  finishLocation: string | null = null;
-  trigger: TeventImmediate | null = null;
+  cleanupState = REQ_INIT;
   deferCallbackEv: TeventContext | null = null;
   timer: TeventTimer | null = null;
+  /* what the immediate trace callbacks see for this request's post */
+  trigger: TeventImmediate | null = null;
+}
+
+/**
+ * struct tevent_req.  A request is its own talloc node (it carries the
+ * TallocNode fields itself, req[TALLOC_NODE] === req), and tevent_req_post()
+ * links the request itself on the context's immediate list where C uses the
+ * immediate req->internal.trigger.  Creating a request allocates the request
+ * and the state's node, nothing else.  One flat class, every field set in
+ * the same order (V8 builds it fast and every access sees one shape).
+ */
+export class TeventReq<S = unknown> implements TallocNode, ImmediateEntry {
+  static readonly tallocName = "struct tevent_req";
+  /* talloc's chunk header (see TallocNode) */
+  tcParent: TallocNode | null = null;
+  tcChild: TallocNode | null = null;
+  tcNext: TallocNode | null = null;
+  tcPrev: TallocNode | null = null;
+  tcDestructor: TallocDestructor<never> | null = null;
+  tcFlags = 0;
+  tcName: string | null = null;
+  readonly tcPtr: object = this;
+  [TALLOC_NODE]: TallocNode = this;
+  /* tevent_req_post(): the context whose immediate list it waits on, and its neighbours there */
+  ev: TeventContext | null = null;
+  prev: ImmediateEntry | null = null;
+  next: ImmediateEntry | null = null;
+  /** tevent_req_data(): the state passed to teventReqCreate (null once received). */
+  data: S;
   /* the state's talloc node, kept so that receiving frees it without a lookup */
   dataNode: TallocNode | null = null;
+  /* async: the callback and its private data */
+  fn: TeventReqFn | null = null;
+  callbackPvt: unknown = null;
+  state = REQ_IN_PROGRESS;
+  err = 0;
+  finishLocation: string | null = null;
+  /* the state's type name for print; looked up lazily (hot path) */
+  typeName: string | undefined;
+  /* the rarely used parts, or null */
+  extra: TeventReqExtra | null = null;
 
   constructor(state: S, typeName: string | undefined) {
     this.data = state;
@@ -79,6 +117,18 @@ export class TeventReq<S = unknown> {
   get privateType(): string {
     if (this.typeName === undefined) this.typeName = tallocGetName(this.data);
     return this.typeName;
+  }
+  /** The end-time timer (teventReqSetEndtime), or null. */
+  get timer(): TeventTimer | null {
+    return this.extra === null ? null : this.extra.timer;
+  }
+  /** The TeventImmediate the immediate trace callbacks were shown for this request's post, or null. */
+  get trigger(): TeventImmediate | null {
+    return this.extra === null ? null : this.extra.trigger;
+  }
+  /** The context a teventReqDeferCallback asked for, until the next notification. */
+  get deferCallbackEv(): TeventContext | null {
+    return this.extra === null ? null : this.extra.deferCallbackEv;
   }
 
   setCallback(fn: TeventReqFn | null, pvt?: unknown): void { teventReqSetCallback(this, fn, pvt); }
@@ -104,15 +154,34 @@ export class TeventReq<S = unknown> {
   defaultPrint(memCtx: TallocCtx = null): string { return teventReqDefaultPrint(this, memCtx); }
 }
 
-function checkReq(req: unknown, fn: string): asserts req is TeventReq {
-  if (!(req instanceof TeventReq)) throw new TypeError(`${fn}: req must be a TeventReq`);
+function reqExtra(req: TeventReq): TeventReqExtra {
+  let x = req.extra;
+  if (x === null) {
+    x = new TeventReqExtra();
+    req.extra = x;
+  }
+  return x;
 }
 
-/* tevent_req_destructor(): a request freed while pending is received, silently. */
-function reqDestructor(req: TeventReq): number {
-  teventReqReceived(req);
-  return 0;
+/* The TypeError every tevent_req function gives for something that is not a request. */
+function checkReq(req: unknown, fn: string): asserts req is TeventReq {
+  if (!(req instanceof TeventReq)) notReq(fn);
 }
+
+/* the throw, out of line: checkReq stays small enough to be inlined everywhere */
+function notReq(fn: string): never {
+  throw new TypeError(`${fn}: req must be a TeventReq`);
+}
+
+function checkFnOrNull(fn: unknown, name: string): void {
+  if (fn !== null && fn !== undefined && typeof fn !== "function") {
+    throw new TypeError(`${name}: fn must be a function or null`);
+  }
+}
+
+/* tevent_req_destructor(): a request freed while pending is received,
+ * silently: reqReceived itself (it returns nothing, which allows the free). */
+const reqDestructor = reqReceived as TallocDestructor<never>;
 
 /**
  * tevent_req_create(): a new request in TEVENT_REQ_IN_PROGRESS, child of
@@ -124,70 +193,82 @@ export function teventReqCreate<S>(memCtx: TallocCtx, state: S, typeName?: strin
   const req = new TeventReq<S>(data, typeName);
   /* talloc_steal(mem_ctx, req), talloc_steal(req, state) and the
    * destructor, done on the nodes directly (the hot path of every request) */
-  const node = new TallocNode(req);
-  req[TALLOC_NODE] = node;
-  TallocNode.attachNew(memCtx, node);
+  TallocNode.attachNew(memCtx, req);
   if (typeof data === "object" || typeof data === "function") {
-    const dn = TallocNode.adopt(node, data as unknown as object);
+    const dn = TallocNode.adopt(req, data as unknown as object);
     req.dataNode = dn;
     if (typeName !== undefined) {
-      if (typeof typeName === "string") dn.name = typeName;
+      if (typeof typeName === "string") dn.tcName = typeName;
       else tallocSetName(data as unknown as object, typeName);
     }
   }
-  node.destructor = reqDestructor;
+  req.tcDestructor = reqDestructor;
   return req;
 }
 
 /* tevent_req_cleanup(): at most once per state, in increasing state order */
-function reqCleanup(req: TeventReq): void {
-  const fn = req.cleanupFn;
+function reqCleanup(req: TeventReq, x: TeventReqExtra): void {
+  const fn = x.cleanupFn;
   if (fn === null) return;
-  if (req.cleanupState >= req.state) return;
-  req.cleanupState = req.state;
+  if (x.cleanupState >= req.state) return;
+  x.cleanupState = req.state;
   fn(req, req.state);
+}
+
+/* tevent_req_notify_callback() without the argument check */
+function reqNotify(req: TeventReq): void {
+  const x = req.extra;
+  if (x !== null) {
+    const dev = x.deferCallbackEv;
+    if (dev !== null) {
+      x.deferCallbackEv = null;
+      reqPost(req, dev);
+      return;
+    }
+  }
+  const fn = req.fn;
+  /* through Function.prototype.call: V8 never inlines the caller's callback
+   * into the library's optimized code (see runSome in tevent.ts) */
+  if (fn !== null) fn.call(undefined, req);
 }
 
 /** tevent_req_notify_callback(): call the callback now (or defer it, see teventReqDeferCallback). */
 export function teventReqNotifyCallback(req: TeventReq): void {
-  const dev = req.deferCallbackEv;
-  if (dev !== null) {
-    req.deferCallbackEv = null;
-    teventReqPost(req, dev);
-    return;
-  }
-  const fn = req.fn;
-  if (fn !== null) fn(req);
+  checkReq(req, "teventReqNotifyCallback");
+  reqNotify(req);
 }
 
 /* tevent_req_finish() */
 function reqFinish(req: TeventReq, state: number, location: string): void {
-  /* no time-out after the request finished */
-  const timer = req.timer;
-  if (timer !== null) {
-    req.timer = null;
-    tallocFree(timer);
+  const x = req.extra;
+  if (x === null) {
+    req.state = state;
+    req.finishLocation = location;
+  } else {
+    /* no time-out after the request finished */
+    const timer = x.timer;
+    if (timer !== null) {
+      x.timer = null;
+      tallocFree(timer);
+    }
+    req.state = state;
+    req.finishLocation = location;
+    if (x.cleanupFn !== null) reqCleanup(req, x);
   }
-  req.state = state;
-  req.finishLocation = location;
-  if (req.cleanupFn !== null) reqCleanup(req);
-  teventReqNotifyCallback(req);
+  reqNotify(req);
 }
 
 /*
  * Use after free is undefined in C.  Here a request that has been freed
- * (tallocFree) is left alone: done, error, oom and post do nothing (no
- * callback), and teventReqError returns false.
+ * (tallocFree, TallocNode.isFreed) is left alone: done, error, oom and post
+ * do nothing (no callback), and teventReqError returns false.
  */
-function reqFreed(req: TeventReq): boolean {
-  return TallocNode.isFreed(req[TALLOC_NODE]);
-}
 
 /** tevent_req_done(): finish successfully and call the callback. */
 export function teventReqDone(req: TeventReq): void {
   checkReq(req, "teventReqDone");
-  if (reqFreed(req)) return;
-  reqFinish(req, TEVENT_REQ_DONE, "tevent_req_done");
+  if (TallocNode.isFreed(req)) return;
+  reqFinish(req, REQ_DONE, "tevent_req_done");
 }
 
 /**
@@ -196,17 +277,17 @@ export function teventReqDone(req: TeventReq): void {
  */
 export function teventReqError(req: TeventReq, error: number): boolean {
   checkReq(req, "teventReqError");
-  if (error === 0 || reqFreed(req)) return false;
+  if (error === 0 || TallocNode.isFreed(req)) return false;
   req.err = error;
-  reqFinish(req, TEVENT_REQ_USER_ERROR, "tevent_req_error");
+  reqFinish(req, REQ_USER_ERROR, "tevent_req_error");
   return true;
 }
 
 /** tevent_req_oom(): finish with TEVENT_REQ_NO_MEMORY. */
 export function teventReqOom(req: TeventReq): void {
   checkReq(req, "teventReqOom");
-  if (reqFreed(req)) return;
-  reqFinish(req, TEVENT_REQ_NO_MEMORY, "tevent_req_oom");
+  if (TallocNode.isFreed(req)) return;
+  reqFinish(req, REQ_NO_MEMORY, "tevent_req_oom");
 }
 
 /** tevent_req_nomem(): if p is null/undefined, finish with TEVENT_REQ_NO_MEMORY and return true. */
@@ -216,9 +297,42 @@ export function teventReqNomem(p: unknown, req: TeventReq): boolean {
   return true;
 }
 
-/* tevent_req_trigger(): the immediate behind tevent_req_post() */
-function reqTrigger(ev: TeventContext, im: TeventImmediate, req: TeventReq): void {
-  reqFinish(req, req.state, req.finishLocation ?? "tevent_req_post");
+/* tevent_req_trigger(): what runs a posted request from the immediate list */
+function reqTrigger(req: TeventReq): void {
+  const loc = req.finishLocation;
+  reqFinish(req, req.state, loc !== null ? loc : "tevent_req_post");
+}
+
+/* The immediate the trace callbacks see for a posted request (C's req->internal.trigger). */
+function reqTraceTarget(req: TeventReq): TeventImmediate {
+  const x = reqExtra(req);
+  let im = x.trigger;
+  if (im === null) {
+    im = new TeventImmediate();
+    x.trigger = im;
+  }
+  return im;
+}
+
+registerPostedRequests(reqTrigger as (e: ImmediateEntry) => void,
+                       reqTraceTarget as (e: ImmediateEntry) => TeventImmediate);
+
+/* tevent_req_post() without the argument checks */
+function reqPost(req: TeventReq, ev: TeventContext): void {
+  if (TallocNode.isFreed(req)) return;
+  /* tevent_schedule_immediate(req->internal.trigger, ev, tevent_req_trigger, req):
+   * the request itself waits on the list (C's trigger is private to the
+   * request: only the trace callbacks could tell, and they are shown one) */
+  schedulePosted(req, ev);
+  /* C's trigger is a talloc child of the request, freed with it even after
+   * tevent_req_received() removed the request's destructor: a received
+   * request that is posted and then freed must not call back */
+  if (req.tcDestructor === null) req.tcDestructor = postedReceivedDestructor as TallocDestructor<never>;
+}
+
+function postedReceivedDestructor(req: TeventReq): number {
+  cancelPosted(req);
+  return 0;
 }
 
 /**
@@ -228,15 +342,7 @@ function reqTrigger(ev: TeventContext, im: TeventImmediate, req: TeventReq): voi
 export function teventReqPost<S>(req: TeventReq<S>, ev: TeventContext): TeventReq<S> {
   checkReq(req, "teventReqPost");
   checkContext(ev, "teventReqPost");
-  if (reqFreed(req)) return req;
-  let im = req.trigger;
-  if (im === null) {
-    /* C allocates it with the request; here it is made on first use and,
-     * being private to the request, is not a talloc object (cheaper) */
-    im = new TeventImmediate();
-    req.trigger = im;
-  }
-  scheduleImmediateInternal(im, ev, reqTrigger, req as TeventReq);
+  reqPost(req as TeventReq, ev);
   return req;
 }
 
@@ -244,13 +350,13 @@ export function teventReqPost<S>(req: TeventReq<S>, ev: TeventContext): TeventRe
 export function teventReqDeferCallback(req: TeventReq, ev: TeventContext): void {
   checkReq(req, "teventReqDeferCallback");
   checkContext(ev, "teventReqDeferCallback");
-  req.deferCallbackEv = ev;
+  reqExtra(req).deferCallbackEv = ev;
 }
 
 /** tevent_req_is_in_progress() */
 export function teventReqIsInProgress(req: TeventReq): boolean {
   checkReq(req, "teventReqIsInProgress");
-  return req.state === TEVENT_REQ_IN_PROGRESS;
+  return req.state === REQ_IN_PROGRESS;
 }
 
 /**
@@ -259,28 +365,32 @@ export function teventReqIsInProgress(req: TeventReq): boolean {
  */
 export function teventReqReceived(req: TeventReq): void {
   checkReq(req, "teventReqReceived");
-  const node = req[TALLOC_NODE];
-  if (node !== null) node.destructor = null; /* talloc_set_destructor(req, NULL) */
-  req.privatePrint = null;
-  req.privateCancel = null;
-  const trigger = req.trigger;
-  if (trigger !== null) {
-    req.trigger = null;
-    if (trigger.ev !== null) teventScheduleImmediate(trigger, trigger.ev, null); /* TALLOC_FREE: cancel */
+  reqReceived(req);
+}
+
+function reqReceived(req: TeventReq): void {
+  req.tcDestructor = null; /* talloc_set_destructor(req, NULL) */
+  const x = req.extra;
+  if (x !== null) {
+    x.privatePrint = null;
+    x.privateCancel = null;
   }
-  const timer = req.timer;
-  if (timer !== null) {
-    req.timer = null;
-    tallocFree(timer);
+  if (req.ev !== null) cancelPosted(req); /* TALLOC_FREE(req->internal.trigger): cancel */
+  if (x !== null) {
+    const timer = x.timer;
+    if (timer !== null) {
+      x.timer = null;
+      tallocFree(timer);
+    }
   }
-  req.state = TEVENT_REQ_RECEIVED;
-  if (req.cleanupFn !== null) reqCleanup(req);
+  req.state = REQ_RECEIVED;
+  if (x !== null && x.cleanupFn !== null) reqCleanup(req, x);
   const data = req.data;
   if (data !== null) {
     (req as TeventReq<unknown>).data = null;
     const dn = req.dataNode;
     req.dataNode = null;
-    if (dn !== null && dn.ptr === data) TallocNode.free(dn);
+    if (dn !== null && dn.tcPtr === data) TallocNode.free(dn);
     else tallocFree(data);
   }
 }
@@ -291,36 +401,39 @@ export function teventReqReceived(req: TeventReq): void {
  */
 export function teventReqIsError(req: TeventReq): { ret: boolean; state: number; error: number } {
   checkReq(req, "teventReqIsError");
-  if (req.state === TEVENT_REQ_DONE) return { ret: false, state: TEVENT_REQ_DONE, error: 0 };
-  return { ret: true, state: req.state, error: req.state === TEVENT_REQ_USER_ERROR ? req.err : 0 };
+  if (req.state === REQ_DONE) return { ret: false, state: REQ_DONE, error: 0 };
+  return { ret: true, state: req.state, error: req.state === REQ_USER_ERROR ? req.err : 0 };
 }
 
 /* tevent_req_timedout() */
 function reqTimedout(ev: TeventContext, te: TeventTimer, now: Timeval, req: TeventReq): void {
-  req.timer = null;
+  reqExtra(req).timer = null;
   tallocFree(te);
-  reqFinish(req, TEVENT_REQ_TIMED_OUT, "tevent_req_timedout");
+  reqFinish(req, REQ_TIMED_OUT, "tevent_req_timedout");
 }
 
 /** tevent_req_set_endtime(): finish with TEVENT_REQ_TIMED_OUT at endtime unless finished before. */
 export function teventReqSetEndtime(req: TeventReq, ev: TeventContext, endtime: Timeval): boolean {
   checkReq(req, "teventReqSetEndtime");
-  const old = req.timer;
+  const x = reqExtra(req);
+  const old = x.timer;
   if (old !== null) {
-    req.timer = null;
+    x.timer = null;
     tallocFree(old);
   }
-  req.timer = teventAddTimer(ev, req, endtime, reqTimedout, req);
-  if (teventReqNomem(req.timer, req)) return false;
+  x.timer = teventAddTimer(ev, req, endtime, reqTimedout, req);
+  if (teventReqNomem(x.timer, req)) return false;
   return true;
 }
 
 /** tevent_req_reset_endtime() */
 export function teventReqResetEndtime(req: TeventReq): void {
   checkReq(req, "teventReqResetEndtime");
-  const old = req.timer;
+  const x = req.extra;
+  if (x === null) return;
+  const old = x.timer;
   if (old !== null) {
-    req.timer = null;
+    x.timer = null;
     tallocFree(old);
   }
 }
@@ -332,13 +445,13 @@ export function teventReqSetCallback(req: TeventReq, fn: TeventReqFn | null, pvt
     throw new TypeError("teventReqSetCallback: fn must be a function");
   }
   req.fn = fn ?? null;
-  req.privateData = pvt;
+  req.callbackPvt = pvt;
 }
 
 /** tevent_req_callback_data() / tevent_req_callback_data_void() */
 export function teventReqCallbackData(req: TeventReq): unknown {
   checkReq(req, "teventReqCallbackData");
-  return req.privateData;
+  return req.callbackPvt;
 }
 
 /** tevent_req_data(): the state, or null after teventReqReceived. */
@@ -350,11 +463,17 @@ export function teventReqData<S>(req: TeventReq<S>): S {
 /** tevent_req_set_print_fn() */
 export function teventReqSetPrintFn(req: TeventReq, fn: TeventReqPrintFn | null): void {
   checkReq(req, "teventReqSetPrintFn");
-  req.privatePrint = fn;
+  checkFnOrNull(fn, "teventReqSetPrintFn");
+  if (fn === null || fn === undefined) {
+    if (req.extra !== null) req.extra.privatePrint = null;
+    return;
+  }
+  reqExtra(req).privatePrint = fn;
 }
 
 /** tevent_req_default_print() */
 export function teventReqDefaultPrint(req: TeventReq, memCtx: TallocCtx): string {
+  checkReq(req, "teventReqDefaultPrint");
   void memCtx;
   const err = req.err;
   const data = req.data as unknown;
@@ -369,20 +488,26 @@ export function teventReqDefaultPrint(req: TeventReq, memCtx: TallocCtx): string
 export function teventReqPrint(memCtx: TallocCtx, req: TeventReq | null): string {
   if (req === null || req === undefined) return "tevent_req[NULL]";
   checkReq(req, "teventReqPrint");
-  if (req.privatePrint === null) return teventReqDefaultPrint(req, memCtx);
-  return req.privatePrint(req, memCtx);
+  const fn = req.extra === null ? null : req.extra.privatePrint;
+  if (fn === null) return teventReqDefaultPrint(req, memCtx);
+  return fn(req, memCtx);
 }
 
 /** tevent_req_set_cancel_fn() */
 export function teventReqSetCancelFn(req: TeventReq, fn: TeventReqCancelFn | null): void {
   checkReq(req, "teventReqSetCancelFn");
-  req.privateCancel = fn;
+  checkFnOrNull(fn, "teventReqSetCancelFn");
+  if (fn === null || fn === undefined) {
+    if (req.extra !== null) req.extra.privateCancel = null;
+    return;
+  }
+  reqExtra(req).privateCancel = fn;
 }
 
 /** tevent_req_cancel(): ask the implementation to cancel; false when it cannot. */
 export function teventReqCancel(req: TeventReq): boolean {
   checkReq(req, "teventReqCancel");
-  const fn = req.privateCancel;
+  const fn = req.extra === null ? null : req.extra.privateCancel;
   if (fn === null) return false;
   return fn(req);
 }
@@ -393,8 +518,15 @@ export function teventReqCancel(req: TeventReq): boolean {
  */
 export function teventReqSetCleanupFn(req: TeventReq, fn: TeventReqCleanupFn | null): void {
   checkReq(req, "teventReqSetCleanupFn");
-  req.cleanupState = req.state;
-  req.cleanupFn = fn;
+  checkFnOrNull(fn, "teventReqSetCleanupFn");
+  if ((fn === null || fn === undefined) && req.extra === null) return;
+  const x = reqExtra(req);
+  x.cleanupState = req.state;
+  x.cleanupFn = fn ?? null;
+}
+
+function reqNotInProgress(req: TeventReq): boolean {
+  return req.state !== REQ_IN_PROGRESS;
 }
 
 /**
@@ -404,5 +536,5 @@ export function teventReqSetCleanupFn(req: TeventReq, fn: TeventReqCleanupFn | n
 export function teventReqPoll(req: TeventReq, ev: TeventContext): Promise<boolean> {
   checkReq(req, "teventReqPoll");
   if (!(ev instanceof TeventContext)) throw new TypeError("teventReqPoll: ev must be a TeventContext");
-  return runLoop(ev, () => req.state === TEVENT_REQ_IN_PROGRESS).then((r) => r === 0);
+  return runLoop(ev, reqNotInProgress, req).then((r) => r === 0);
 }

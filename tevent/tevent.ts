@@ -309,36 +309,60 @@ export function teventLoopOnce(ev: TeventContext): Promise<number> {
 const YIELD_CHECK = 1024;
 const YIELD_AFTER_MS = 20;
 
-/* Loop while more() holds.  A long synchronous run yields to Node now and
- * then (signals and other Node work), which C's ordering cannot observe. */
-export async function runLoop(ev: TeventContext, more: () => boolean): Promise<number> {
-  let n = 0;
-  let since = Date.now();
-  if (ev.seHead !== null && ev.nesting === 0) await yieldToNode();
-  while (more()) {
-    let r: number | Promise<number>;
+/* What runSome() returns besides loopOnceInternal's 0, -1 or Promise. */
+const RUN_DONE = 1;
+const RUN_MORE = 2;
+
+/*
+ * Up to YIELD_CHECK loop iterations that need no waiting, until done(arg)
+ * holds: RUN_DONE, RUN_MORE after YIELD_CHECK of them, -1 on error, or the
+ * Promise of an iteration that has to wait.  A plain function, called again
+ * and again: its optimized code (where requests run) stays valid from one
+ * runLoop call to the next, and the caller's functions are called, never
+ * inlined into it (Function.prototype.call), so a new closure passed as
+ * done does not invalidate it either.
+ */
+function runSome<A>(ev: TeventContext, done: (arg: A) => boolean, arg: A): number | Promise<number> {
+  for (let n = 0; n < YIELD_CHECK; n++) {
+    if (done.call(undefined, arg)) return RUN_DONE;
     if (ev.imHead !== null && ev.sigPending === null && ev.tracing.point.callback === null &&
         ev.nesting === 0 && !ev.freed) {
       /* the common case, one immediate, without the general path's checks */
       loopImmediate(ev);
       handled(ev);
-      r = 0;
-    } else {
-      r = loopOnceInternal(ev);
+      continue;
     }
-    if (typeof r !== "number") {
-      r = await r;
-      since = Date.now();
-    } else if (++n >= YIELD_CHECK) {
-      n = 0;
+    const r = loopOnceInternal(ev);
+    if (r !== 0) return r;
+  }
+  return RUN_MORE;
+}
+
+/* Loop until done(arg) holds.  A long synchronous run yields to Node now
+ * and then (signals and other Node work), which C's ordering cannot observe.
+ * (done and its argument rather than a closure: one call less per event.) */
+export async function runLoop<A>(ev: TeventContext, done: (arg: A) => boolean, arg: A): Promise<number> {
+  let since = Date.now();
+  if (ev.seHead !== null && ev.nesting === 0) await yieldToNode();
+  for (;;) {
+    const r = runSome(ev, done, arg);
+    if (r === RUN_DONE) return 0;
+    if (r === RUN_MORE) {
       if (Date.now() - since >= YIELD_AFTER_MS) {
         await yieldToNode();
         since = Date.now();
       }
+      continue;
     }
-    if (r !== 0) return r;
+    if (typeof r === "number") return r;
+    const w = await r;
+    since = Date.now();
+    if (w !== 0) return w;
   }
-  return 0;
+}
+
+function noEvents(ev: TeventContext): boolean {
+  return !haveEvents(ev);
 }
 
 /**
@@ -349,7 +373,7 @@ export function teventLoopUntil<P>(ev: TeventContext, finished: (privateData: P)
                                    privateData: P): Promise<number> {
   if (!(ev instanceof TeventContext)) throw new TypeError("teventLoopUntil: ev must be a TeventContext");
   if (typeof finished !== "function") throw new TypeError("teventLoopUntil: finished must be a function");
-  return runLoop(ev, () => !finished(privateData));
+  return runLoop(ev, finished, privateData);
 }
 
 /**
@@ -358,5 +382,5 @@ export function teventLoopUntil<P>(ev: TeventContext, finished: (privateData: P)
  */
 export function teventLoopWait(ev: TeventContext): Promise<number> {
   if (!(ev instanceof TeventContext)) throw new TypeError("teventLoopWait: ev must be a TeventContext");
-  return runLoop(ev, () => haveEvents(ev));
+  return runLoop(ev, noEvents, ev);
 }

@@ -191,9 +191,12 @@ export function teventUpdateTimer(te: TeventTimer, nextEvent: Timeval): void {
 
 /** tevent_timer_set_tag() / tevent_timer_get_tag() */
 export function teventTimerSetTag(te: TeventTimer, tag: number): void {
+  if (!(te instanceof TeventTimer)) throw new TypeError("teventTimerSetTag: te must be a TeventTimer");
+  if (typeof tag !== "number") throw new TypeError("teventTimerSetTag: tag must be a number");
   te.tag = tag;
 }
 export function teventTimerGetTag(te: TeventTimer): number {
+  if (!(te instanceof TeventTimer)) throw new TypeError("teventTimerGetTag: te must be a TeventTimer");
   return te.tag;
 }
 
@@ -206,7 +209,7 @@ function invokeTimer(ev: TeventContext, te: TeventTimer, currentTime: Timeval): 
   traceEvent(ev.tracing.te, te, TEVENT_EVENT_TRACE_BEFORE_HANDLER);
   ev.nesting++;
   try {
-    handler(ev, te, currentTime, te.privateData);
+    handler.call(undefined, ev, te, currentTime, te.privateData); /* never inlined here (see runSome in tevent.ts) */
   } finally {
     ev.nesting--;
     te.busy = false;
@@ -241,8 +244,9 @@ export function loopTimerDelay(ev: TeventContext): Timeval | null {
 
 /** Detach every timer from a context being freed (tevent_common_context_destructor). */
 export function timersDetachAll(ev: TeventContext): void {
+  if (ev.teHead === null) return; /* nothing to detach (and lastZeroTimer is null) */
   ev.lastZeroTimer = null;
-  for (let te = ev.teHead; te !== null;) {
+  for (let te: TeventTimer | null = ev.teHead; te !== null;) {
     const next: TeventTimer | null = te.next;
     traceEvent(ev.tracing.te, te, TEVENT_EVENT_TRACE_DETACH);
     te.ev = null;

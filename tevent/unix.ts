@@ -11,6 +11,7 @@ import { TeventReq, teventReqIsError, teventReqPoll, teventReqReceived,
  * ENOMEM for teventReqOom, EINVAL for any other state.
  */
 export function teventReqIsUnixError(req: TeventReq): { ret: boolean; perrno: number } {
+  if (!(req instanceof TeventReq)) throw new TypeError("teventReqIsUnixError: req must be a TeventReq");
   const { ret, state, error } = teventReqIsError(req);
   if (!ret) return { ret: false, perrno: 0 };
   switch (state) {

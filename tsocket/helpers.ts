@@ -2,8 +2,8 @@
 // tevent_queue based helpers (tdgram_sendto_queue, tstream_readv_pdu_queue,
 // tstream_writev_queue).  Built on the public generic layer and tevent only.
 
-import { EINVAL, getErrno } from "../lib/errno";
-import { TallocCtx, TallocDestructor, tallocFree, tallocParent, tallocSetDestructor } from "../lib/talloc";
+import { EBADF, EINVAL, getErrno } from "../lib/errno";
+import { TallocCtx, TallocDestructor, tallocFree, tallocIsFreed, tallocParent, tallocSetDestructor } from "../lib/talloc";
 import { scheduleImmediateInternal, teventScheduleImmediate } from "../tevent/immediate";
 import { TeventContext, TeventImmediate } from "../tevent/internal";
 import { TeventQueue, teventQueueAddOptimizeEmpty } from "../tevent/queue";
@@ -23,6 +23,17 @@ import { TstreamContext, TstreamReadvNowFn, TstreamReadvNowOp, tstreamReadvRecv,
  */
 export type TstreamReadvPduNextVectorFn<P = unknown> = (stream: TstreamContext, privateData: P, memCtx: TallocCtx) =>
   { ret: number; vector: Uint8Array[] | null; count: number; errno?: number };
+
+/*
+ * Use after free (undefined in C): a queue that was freed takes no more
+ * requests (teventQueueAddOptimizeEmpty would throw); the queue helpers'
+ * request fails with EBADF instead, posted, as the stream layer answers a
+ * stream that was freed.  Anything that is not a queue or a context is
+ * left to teventQueueAddOptimizeEmpty's TypeError.
+ */
+function queueFreed(queue: unknown, ev: unknown): boolean {
+  return queue instanceof TeventQueue && ev instanceof TeventContext && tallocIsFreed(queue);
+}
 
 /* ---- tdgram_sendto_queue ---- */
 
@@ -44,6 +55,10 @@ export function tdgramSendtoQueueSend(memCtx: TallocCtx, ev: TeventContext, dgra
                                       dst: TsocketAddress | null): TeventReq {
   const state = new TdgramSendtoQueueState(ev, dgram, buf, len, dst ?? null);
   const req = teventReqCreate(memCtx, state, "struct tdgram_sendto_queue_state");
+  if (queueFreed(queue, ev)) {
+    teventReqError(req, EBADF);
+    return teventReqPost(req, ev);
+  }
   teventQueueAddOptimizeEmpty(queue, ev, req, sendtoQueueTrigger, null);
   if (!teventReqIsInProgress(req)) return teventReqPost(req, ev);
   return req;
@@ -118,7 +133,7 @@ function readvPduStepStart(req: TeventReq, state: TstreamReadvPduState): void {
     im = new TeventImmediate();
     state.step = im;
     const dn = req.dataNode;
-    if (dn !== null) dn.destructor = readvPduStateDestructor as TallocDestructor<never>;
+    if (dn !== null) dn.tcDestructor = readvPduStateDestructor as TallocDestructor<never>;
     else tallocSetDestructor(state, readvPduStateDestructor);
   }
   const stream = state.stream;
@@ -270,6 +285,10 @@ export function tstreamReadvPduQueueSend<P>(memCtx: TallocCtx, ev: TeventContext
   const state = new TstreamReadvPduQueueState(ev, stream, nextVectorFn as TstreamReadvPduNextVectorFn,
                                               nextVectorPrivate);
   const req = teventReqCreate(memCtx, state, "struct tstream_readv_pdu_queue_state");
+  if (queueFreed(queue, ev)) {
+    teventReqError(req, EBADF);
+    return teventReqPost(req, ev);
+  }
   teventQueueAddOptimizeEmpty(queue, ev, req, readvPduQueueTrigger, null);
   if (!teventReqIsInProgress(req)) return teventReqPost(req, ev);
   return req;
@@ -324,6 +343,10 @@ export function tstreamWritevQueueSend(memCtx: TallocCtx, ev: TeventContext, str
   const vec = Number.isInteger(count) && count >= 0 ? vector.slice(0, count) : vector.slice();
   const state = new TstreamWritevQueueState(ev, stream, vec, count);
   const req = teventReqCreate(memCtx, state, "struct tstream_writev_queue_state");
+  if (queueFreed(queue, ev)) {
+    teventReqError(req, EBADF);
+    return teventReqPost(req, ev);
+  }
   teventQueueAddOptimizeEmpty(queue, ev, req, writevQueueTrigger, null);
   if (!teventReqIsInProgress(req)) return teventReqPost(req, ev);
   return req;

@@ -105,6 +105,9 @@ export function tstreamContextCreate<S>(memCtx: TallocCtx, ops: TstreamContextOp
 
 /** tstream_context_data() */
 export function tstreamContextData<S>(stream: TstreamContext<S>): S {
+  if (!(stream instanceof TstreamContext)) {
+    throw new TypeError("tstreamContextData: stream must be a TstreamContext");
+  }
   return stream.privateData;
 }
 
@@ -200,7 +203,7 @@ export function tstreamReadvSend(memCtx: TallocCtx, ev: TeventContext, stream: T
   stream.readvReq = req;
   state.stream = stream;
   const dn = req.dataNode;
-  if (dn !== null) dn.destructor = readvStateDestructor as TallocDestructor<never>;
+  if (dn !== null) dn.tcDestructor = readvStateDestructor as TallocDestructor<never>;
   else tallocSetDestructor(state, readvStateDestructor);
   const ops = state.ops;
   const readvNow = (ops as TstreamReadvNowOp).readvNow;

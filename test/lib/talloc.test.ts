@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import {
   EINVAL, getErrno, setErrno, tallocChildren, tallocFree, tallocFreeChildren, tallocIsFreed, tallocMove,
-  tallocNew, tallocParent, tallocReparent, tallocSetDestructor, tallocSteal, tallocTotalBlocks,
+  tallocNew, tallocParent, tallocReparent, tallocSetDestructor, tallocSteal, tallocTotalBlocks, tallocNode,
+  tallocPeekNode,
 } from "../../index";
 
 function named(parent: object | null, name: string, log: string[], ret = 0): { name: string } {
@@ -162,5 +163,35 @@ describe("talloc lifetimes (talloc.c)", () => {
   it("wrong argument types throw a TypeError", () => {
     expect(() => tallocSteal(42 as unknown as object, {})).to.throw(TypeError);
     expect(() => tallocSetDestructor({}, 5 as unknown as null)).to.throw(TypeError);
+  });
+
+  it("tallocNode of something that is not an object: a TypeError saying so; of an object, its node, always the same", () => {
+    expect(() => tallocNode(5 as unknown as object)).to.throw(TypeError, "tallocNode: ptr must be an object, got number");
+    expect(() => tallocNode("s" as unknown as object)).to.throw(TypeError, "tallocNode: ptr must be an object, got string");
+    expect(() => tallocNode(null as unknown as object)).to.throw(TypeError, "tallocNode: ptr must be an object, got null");
+    expect(() => tallocNode(undefined as unknown as object))
+      .to.throw(TypeError, "tallocNode: ptr must be an object, got undefined");
+    expect(tallocPeekNode(5 as unknown as object)).to.equal(null);
+    const o = {};
+    expect(tallocPeekNode(o)).to.equal(null);
+    const n = tallocNode(o);
+    expect(tallocNode(o)).to.equal(n);
+    expect(tallocPeekNode(o)).to.equal(n);
+    const frozen = Object.freeze({});
+    expect(tallocNode(frozen)).to.equal(tallocNode(frozen));
+  });
+
+  it("a destructor's busy marker never shows: setting another destructor or freeing again from inside it", () => {
+    const log: string[] = [];
+    const o = tallocNew(null);
+    tallocSetDestructor(o, () => {
+      log.push(`again ${tallocFree(o)}`);
+      tallocSetDestructor(o, () => { log.push("second"); });
+      return -1;
+    });
+    expect(tallocFree(o)).to.equal(-1);
+    expect(tallocIsFreed(o)).to.equal(false);
+    expect(tallocFree(o)).to.equal(0);
+    expect(log).to.deep.equal(["again -1", "second"]);
   });
 });

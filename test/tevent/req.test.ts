@@ -8,7 +8,9 @@ import {
   teventReqSimpleRecvUnix, teventReqStateName, teventTimevalCurrentOfs, teventTimevalZero, teventReqResetEndtime,
   teventReqDeferCallback, teventReqNotifyCallback, teventWakeupSend, teventWakeupRecv, teventReqCancel,
   TEVENT_REQ_DONE, TEVENT_REQ_IN_PROGRESS, TEVENT_REQ_NO_MEMORY, TEVENT_REQ_RECEIVED, TEVENT_REQ_TIMED_OUT,
-  TEVENT_REQ_USER_ERROR,
+  TEVENT_REQ_USER_ERROR, tallocParent, tallocChildren, tallocTotalBlocks, tallocGetName, tallocIsFreed,
+  teventSetTraceImmediateCallback, TeventImmediate, TEVENT_EVENT_TRACE_ATTACH, TEVENT_EVENT_TRACE_BEFORE_HANDLER,
+  TEVENT_EVENT_TRACE_DETACH, teventCreateImmediate, teventScheduleImmediate, teventReqDefaultPrint,
 } from "../../index";
 
 class FooState { x = 0; }
@@ -17,6 +19,24 @@ describe("tevent_req (tevent_req.c)", () => {
   let ev: TeventContext;
   beforeEach(() => { ev = teventContextInit(null); });
   afterEach(() => { tallocFree(ev); });
+
+  it("a received request that is posted and then freed never calls back (found by the fuzzing; C's trigger goes with the request)", async () => {
+    const req = teventReqCreate(ev, new FooState());
+    let called = 0;
+    teventReqSetCallback(req, () => { called++; });
+    teventReqDone(req);
+    expect(called).to.equal(1);
+    teventReqReceived(req);
+    teventReqPost(req, ev);
+    expect(tallocFree(req)).to.equal(0);
+    expect(ev.imHead).to.equal(null);
+    expect(await teventLoopWait(ev)).to.equal(0);
+    expect(called).to.equal(1);
+  });
+
+  it("teventReqIsUnixError of something that is not a request: a TypeError naming it", () => {
+    expect(() => teventReqIsUnixError({} as TeventReq)).to.throw(TypeError, "teventReqIsUnixError: req must be a TeventReq");
+  });
 
   it("state values and names are C's", () => {
     expect([TEVENT_REQ_IN_PROGRESS, TEVENT_REQ_DONE, TEVENT_REQ_USER_ERROR, TEVENT_REQ_TIMED_OUT,
@@ -278,6 +298,111 @@ describe("tevent_req (tevent_req.c)", () => {
     expect(await teventLoopWait(ev)).to.equal(0);
     expect(calls).to.equal(0);
     expect(req.state).to.equal(TEVENT_REQ_RECEIVED);
+  });
+
+  it("talloc sees a request as before: its parent, its state as its only child, steal, free, destructor", () => {
+    const mem = tallocNew(null);
+    const st = new FooState();
+    const req = teventReqCreate(mem, st, "struct foo_state");
+    expect(tallocParent(req)).to.equal(mem);
+    expect(tallocParent(st)).to.equal(req);
+    expect(tallocChildren(req)).to.deep.equal([st]);
+    expect(tallocTotalBlocks(req)).to.equal(2);
+    expect(tallocTotalBlocks(mem)).to.equal(3);
+    expect(tallocGetName(req)).to.equal("struct tevent_req");
+    expect(tallocGetName(st)).to.equal("struct foo_state");
+    /* something allocated on the request comes first, newest first */
+    const child = tallocNew(req);
+    expect(tallocChildren(req)).to.deep.equal([child, st]);
+    const other = tallocNew(null);
+    expect(tallocSteal(other, req)).to.equal(req);
+    expect(tallocParent(req)).to.equal(other);
+    expect(tallocChildren(mem)).to.deep.equal([]);
+    /* a destructor of the caller's replaces tevent's, as talloc_set_destructor does in C */
+    const log: string[] = [];
+    tallocSetDestructor(req, () => { log.push("mine"); });
+    expect(tallocFree(other)).to.equal(0);
+    expect(log).to.deep.equal(["mine"]);
+    expect(tallocIsFreed(req)).to.equal(true);
+    expect(tallocIsFreed(st)).to.equal(true);
+    expect(tallocIsFreed(child)).to.equal(true);
+    expect(req.state).to.equal(TEVENT_REQ_IN_PROGRESS); /* not received: its destructor was replaced */
+    expect(tallocFree(req)).to.equal(-1); /* a double free is refused */
+    tallocFree(mem);
+  });
+
+  it("a posted request shows the immediate trace callbacks one immediate, the same for attach, run and detach", async () => {
+    const seen: Array<[unknown, number]> = [];
+    teventSetTraceImmediateCallback(ev, (im, tp) => { seen.push([im, tp]); }, null);
+    const req = teventReqCreate(ev, new FooState());
+    teventReqDone(req);
+    teventReqPost(req, ev);
+    let cb = 0;
+    teventReqSetCallback(req, () => { cb++; });
+    expect(await teventLoopOnce(ev)).to.equal(0);
+    expect(cb).to.equal(1);
+    expect(seen.map(([, tp]) => tp)).to.deep.equal([
+      TEVENT_EVENT_TRACE_ATTACH, TEVENT_EVENT_TRACE_BEFORE_HANDLER, TEVENT_EVENT_TRACE_DETACH]);
+    const im = seen[0][0];
+    expect(im).to.be.instanceOf(TeventImmediate);
+    expect(tallocGetName(im)).to.equal("struct tevent_immediate");
+    expect(seen.every(([x]) => x === im)).to.equal(true);
+    /* posted again and freed before the loop runs it: detached (C: TALLOC_FREE of the trigger) */
+    seen.length = 0;
+    teventReqPost(req, ev);
+    tallocFree(req);
+    expect(seen).to.deep.equal([[im, TEVENT_EVENT_TRACE_ATTACH], [im, TEVENT_EVENT_TRACE_DETACH]]);
+    expect(ev.imHead).to.equal(null);
+    expect(cb).to.equal(1);
+    teventSetTraceImmediateCallback(ev, null, null);
+  });
+
+  it("a posted request waits in the immediate queue in order with immediates", async () => {
+    const log: string[] = [];
+    const im1 = teventCreateImmediate(ev);
+    const r1 = teventReqCreate(ev, new FooState());
+    const im2 = teventCreateImmediate(ev);
+    teventReqSetCallback(r1, () => { log.push("r1"); });
+    teventScheduleImmediate(im1, ev, () => { log.push("im1"); });
+    teventReqDone(r1);
+    log.length = 0; /* done called back directly */
+    teventReqPost(r1, ev);
+    teventScheduleImmediate(im2, ev, () => { log.push("im2"); });
+    /* posting again moves it to the end, as rescheduling an immediate does */
+    teventReqPost(r1, ev);
+    expect(await teventLoopWait(ev)).to.equal(0);
+    expect(log).to.deep.equal(["im1", "im2", "r1"]);
+    tallocFree(r1);
+  });
+
+  it("bad arguments: a TypeError naming the function, for print, notify and the set_*_fn functions", () => {
+    const req = teventReqCreate(ev, new FooState());
+    const notReq = { state: 1, err: 0, data: null } as unknown as TeventReq;
+    expect(() => teventReqDefaultPrint(notReq, null))
+      .to.throw(TypeError, "teventReqDefaultPrint: req must be a TeventReq");
+    expect(() => teventReqNotifyCallback(notReq))
+      .to.throw(TypeError, "teventReqNotifyCallback: req must be a TeventReq");
+    expect(() => teventReqNotifyCallback({} as unknown as TeventReq))
+      .to.throw(TypeError, "teventReqNotifyCallback: req must be a TeventReq");
+    const notFn = 5 as unknown as null;
+    expect(() => teventReqSetPrintFn(req, notFn)).to.throw(TypeError, "teventReqSetPrintFn: fn must be a function or null");
+    expect(() => teventReqSetCancelFn(req, notFn)).to.throw(TypeError, "teventReqSetCancelFn: fn must be a function or null");
+    expect(() => teventReqSetCleanupFn(req, notFn))
+      .to.throw(TypeError, "teventReqSetCleanupFn: fn must be a function or null");
+    expect(() => teventReqSetPrintFn(req, "f" as unknown as null)).to.throw(TypeError);
+    /* nothing was set: the default print, no cancel */
+    expect(teventReqPrint(null, req)).to.equal(teventReqDefaultPrint(req, null));
+    expect(teventReqCancel(req)).to.equal(false);
+    /* null (and undefined) clear */
+    teventReqSetPrintFn(req, () => "mine");
+    expect(teventReqPrint(null, req)).to.equal("mine");
+    teventReqSetPrintFn(req, null);
+    expect(teventReqPrint(null, req)).to.equal(teventReqDefaultPrint(req, null));
+    teventReqSetCancelFn(req, () => true);
+    expect(teventReqCancel(req)).to.equal(true);
+    teventReqSetCancelFn(req, undefined as unknown as null);
+    expect(teventReqCancel(req)).to.equal(false);
+    tallocFree(req);
   });
 });
 

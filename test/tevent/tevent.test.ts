@@ -7,6 +7,7 @@ import {
   teventTimevalAdd, teventTimevalCompare, teventTimevalCurrent, teventTimevalCurrentOfs, teventTimevalIsZero,
   teventTimevalSet, teventTimevalUntil, teventTimevalZero, teventUpdateTimer, teventContextInitByname,
   teventBackendList, teventLoopAllowNesting, teventSetAbortFn, TeventContext, TeventTimer, TeventImmediate, Timeval, teventReqCreate, teventReqError,
+  teventTimerSetTag, teventTimerGetTag, teventImmediateSetTag, teventImmediateGetTag,
 } from "../../index";
 
 const TP = ["BEFORE_WAIT", "AFTER_WAIT", "BEFORE_LOOP_ONCE", "AFTER_LOOP_ONCE"];
@@ -320,6 +321,40 @@ describe("tevent loop woken from outside", () => {
     expect(await teventLoopWait(ev)).to.equal(0);
     expect(log).to.deep.equal(["immediate", "early timer"]);
     expect(Date.now() - t0).to.be.below(2000);
+  });
+});
+
+describe("timer and immediate tags: bad arguments", () => {
+  it("set/get tag on something that is not a timer or an immediate, or a tag that is not a number: a TypeError", () => {
+    const ev = teventContextInit(null);
+    const te = teventAddTimer(ev, null, teventTimevalCurrentOfs(100, 0), () => undefined, null) as TeventTimer;
+    const im = teventCreateImmediate(null);
+    for (const bad of [null, undefined, {}, im]) {
+      expect(() => teventTimerSetTag(bad as unknown as TeventTimer, 1))
+        .to.throw(TypeError, "teventTimerSetTag: te must be a TeventTimer");
+      expect(() => teventTimerGetTag(bad as unknown as TeventTimer))
+        .to.throw(TypeError, "teventTimerGetTag: te must be a TeventTimer");
+    }
+    for (const bad of [null, undefined, {}, te]) {
+      expect(() => teventImmediateSetTag(bad as unknown as TeventImmediate, 1))
+        .to.throw(TypeError, "teventImmediateSetTag: im must be a TeventImmediate");
+      expect(() => teventImmediateGetTag(bad as unknown as TeventImmediate))
+        .to.throw(TypeError, "teventImmediateGetTag: im must be a TeventImmediate");
+    }
+    for (const tag of ["7", null, undefined, 7n, {}]) {
+      expect(() => teventTimerSetTag(te, tag as unknown as number))
+        .to.throw(TypeError, "teventTimerSetTag: tag must be a number");
+      expect(() => teventImmediateSetTag(im, tag as unknown as number))
+        .to.throw(TypeError, "teventImmediateSetTag: tag must be a number");
+    }
+    expect(teventTimerGetTag(te)).to.equal(0);
+    expect(teventImmediateGetTag(im)).to.equal(0);
+    teventTimerSetTag(te, 42);
+    teventImmediateSetTag(im, 43);
+    expect(teventTimerGetTag(te)).to.equal(42);
+    expect(teventImmediateGetTag(im)).to.equal(43);
+    tallocFree(im);
+    tallocFree(ev);
   });
 });
 

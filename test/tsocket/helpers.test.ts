@@ -862,5 +862,30 @@ describe("tstream/tdgram helpers (tsocket_helpers.c)", function () {
         expect(wire.map((w) => w.data)).to.deep.equal(["one"]);
       });
     });
+
+    it("a queue that was freed (use after free): the queue helpers' request fails with EBADF from the loop, nothing is read, written or sent", async () => {
+      const log: string[] = [];
+      const wire: Datagram[] = [];
+      const d = tdgramContextCreate(mem, memDgramOps, new MemDgram(wire), "memdgram");
+      const dst = tsocketAddressInetFromStrings(mem, "ip", "127.0.0.1", 47123).addr as TsocketAddress;
+      await rawWrite(m1);
+      expect(tallocFree(q)).to.equal(0);
+      const w = queueWrite("w", [m2], 1, log);
+      const p = new LenPdu("p");
+      const r = queueRead(p, log);
+      const s = tdgramSendtoQueueSend(mem, ev, d, q, bytes("one"), 3, dst);
+      teventReqSetCallback(s, (x) => {
+        const res = tdgramSendtoQueueRecv(x);
+        log.push(`cb s ret ${res.ret} err ${res.perrno}`);
+        tallocFree(x);
+      });
+      for (const x of [w, r, s]) expect(teventReqIsInProgress(x)).to.equal(false);
+      expect(log).to.deep.equal([]); /* posted: nothing called back inside _send */
+      expect(await teventLoopWait(ev)).to.equal(0);
+      expect(log).to.deep.equal(["cb w ret -1 err 9", "cb p ret -1 err 9 body ''", "cb s ret -1 err 9"]);
+      expect(p.calls).to.equal(0);
+      expect(wire).to.deep.equal([]);
+      expect(tstreamPendingBytes(b)).to.equal(m1.length); /* nothing was read */
+    });
   });
 });

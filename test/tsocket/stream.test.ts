@@ -82,6 +82,13 @@ describe("tstream generic layer (tsocket.c) over an in-memory stream", () => {
       expect(tstreamContextData(stream2!).name).to.equal("memstream2");
     });
 
+    it("tstreamContextData of something that is not a stream: a TypeError (not undefined)", () => {
+      for (const bad of [{}, null, undefined, { privateData: 1 }]) {
+        expect(() => tstreamContextData(bad as unknown as TstreamContext))
+          .to.throw(TypeError, "tstreamContextData: stream must be a TstreamContext");
+      }
+    });
+
     it("a state that is a plain object works too (tstream_context_create allocates whatever the backend needs)", () => {
       const state = { hello: "world" };
       const stream = tstreamContextCreate(mem, memstreamOps, state);
