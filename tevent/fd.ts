@@ -388,7 +388,7 @@ export function TEVENT_FD_NOT_WRITEABLE(fde: TeventFd): void {
 
 /** tevent_fd_set_close_fn(): called with (ev, fde, fd, privateData) when fde is freed. */
 export function teventFdSetCloseFn<P>(fde: TeventFd, closeFn: TeventFdCloseFn<P> | null): void {
-  if (!(fde instanceof TeventFd)) throw new TypeError("teventFdSetCloseFn: fde must be a TeventFd");
+  checkFde(fde, "teventFdSetCloseFn");
   /* checked here: a wrong type would otherwise throw only when fde is freed */
   if (closeFn !== null && closeFn !== undefined) checkFunction(closeFn, "teventFdSetCloseFn: closeFn");
   fde.closeFn = closeFn ?? null;
@@ -396,20 +396,29 @@ export function teventFdSetCloseFn<P>(fde: TeventFd, closeFn: TeventFdCloseFn<P>
 
 /** tevent_fd_set_auto_close(): close the descriptor when fde is freed. */
 export function teventFdSetAutoClose(fde: TeventFd): void {
+  checkFde(fde, "teventFdSetAutoClose");
   const source = fde.source;
   fde.closeFn = () => source.close();
 }
 
 /** tevent_fd_set_tag() / tevent_fd_get_tag() */
 export function teventFdSetTag(fde: TeventFd, tag: number): void {
+  checkFde(fde, "teventFdSetTag");
+  if (typeof tag !== "number") throw new TypeError("teventFdSetTag: tag must be a number");
   fde.tag = tag;
 }
 export function teventFdGetTag(fde: TeventFd): number {
+  checkFde(fde, "teventFdGetTag");
   return fde.tag;
+}
+
+function checkFde(fde: unknown, fn: string): asserts fde is TeventFd {
+  if (!(fde instanceof TeventFd)) throw new TypeError(`${fn}: fde must be a TeventFd`);
 }
 
 /** The Node.js object behind an fd event (an extension: C has the descriptor itself). */
 export function teventFdGetStream(fde: TeventFd): Duplex {
+  checkFde(fde, "teventFdGetStream");
   return (fde.source as DuplexSource).stream;
 }
 

@@ -45,6 +45,7 @@ let nextAddr = 0x1000;
 const addrs = new WeakMap<object, number>();
 export function fakePointer(p: object | null): string {
   if (p === null) return "(nil)";
+  if (typeof p !== "object" && typeof p !== "function") throw new TypeError("fakePointer: p must be an object or null");
   let a = addrs.get(p);
   if (a === undefined) {
     a = nextAddr;

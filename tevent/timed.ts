@@ -83,6 +83,9 @@ export function teventTimevalAdd(tv: Timeval, secs: number, usecs: number): Time
 
 /** tevent_timeval_current_ofs() */
 export function teventTimevalCurrentOfs(secs: number, usecs: number): Timeval {
+  if (typeof secs !== "number" || typeof usecs !== "number") {
+    throw new TypeError("teventTimevalCurrentOfs: secs and usecs must be numbers");
+  }
   return teventTimevalAdd(teventTimevalCurrent(), secs, usecs);
 }
 

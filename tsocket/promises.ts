@@ -57,7 +57,7 @@
 import { ECANCELED, EINVAL, errnoName, getErrno } from "../lib/errno";
 import { TallocCtx, tallocFree, tallocSetDestructor, tallocSteal } from "../lib/talloc";
 import { fdPruneReady } from "../tevent/fd";
-import { TeventContext } from "../tevent/internal";
+import { checkContext, TeventContext } from "../tevent/internal";
 import { TeventReq, teventReqSetCallback } from "../tevent/req";
 import { loopOnceInternal } from "../tevent/tevent";
 import { teventTimevalCurrent, teventTimevalUntil } from "../tevent/timed";
@@ -499,6 +499,7 @@ export function disconnect(ev: TeventContext, stream: TstreamContext | TdgramCon
  * (diagnostics and tests).
  */
 export function awaitDriverState(ev: TeventContext): { pending: number; running: boolean; parked: boolean } {
+  checkContext(ev, "awaitDriverState");
   const d = drivers.get(ev);
   if (d === undefined) return { pending: 0, running: false, parked: false };
   return { pending: d.pending.size, running: d.running, parked: d.release !== null };

@@ -29,7 +29,10 @@ import {
   teventNumSignals, teventTimevalCurrent, teventSignalSetTag, teventSignalGetTag, teventReqOom, teventReqResetEndtime,
   teventReqCallbackData, teventReqPollUnix, teventQueueAddOptimizeEmpty, teventQueueEntrySetTag,
   teventQueueEntryGetTag, tdgramContextData, tsocketSimpleIntRecv, tstreamReadvPduQueueRecv, tstreamTlsAcceptRecv,
-  commsSessionSendResume,
+  commsSessionSendResume, teventTimerSetTag, teventTimerGetTag, teventImmediateSetTag, teventImmediateGetTag,
+  teventFdSetAutoClose, teventFdSetTag, teventFdGetTag, teventFdGetStream, teventReqDeferCallback,
+  teventReqNotifyCallback, teventReqDefaultPrint, teventReqSetPrintFn, teventReqSetCancelFn, teventReqSetCleanupFn,
+  tallocNode, tstreamContextData, teventReqStateName, fakePointer,
   TeventContext, teventContextInit, teventContextInitByname, teventBackendList, teventSignalSupport,
   teventLoopAllowNesting, teventLoopOnce, teventLoopWait, teventLoopUntil, teventSetAbortFn,
   teventTimevalCompare, teventTimevalSet, teventTimevalAdd, teventTimevalIsZero, teventTimevalUntil,
@@ -269,6 +272,8 @@ add({ fn: "tallocGetName", input: "null (C dereferences it)", call: () => talloc
 
 add({ fn: "tallocPeekNode", input: "a number (never a talloc object)", call: () => tallocPeekNode(bad(5)), expect: ret(null) });
 
+add({ fn: "tallocNode", input: "a number", call: () => tallocNode(bad(5)), expect: throwsType() });
+
 /* ---- errno helpers ---- */
 add({ fn: "setErrno", input: "a string", call: () => { setErrno(EPROTO); try { setErrno(bad("5")); } finally { /* errno kept */ } }, expect: throwsType(), after: () => { if (getErrno() !== EPROTO) throw new Error(`errno changed to ${getErrno()}`); }, afterText: "errno keeps its previous value" });
 add({ fn: "setErrno", input: "1.5", call: () => setErrno(1.5), expect: throwsType() });
@@ -347,6 +352,12 @@ add({ fn: "teventTimevalCurrentOfs", input: "secs -1, usecs -1 (C takes uint32_t
   return d >= 4294 && d <= 4296;
 }, expect: ret(true) });
 
+add({ fn: "teventTimevalCurrentOfs", input: "secs a string", call: () => teventTimevalCurrentOfs(bad("1"), 0), expect: throwsType() });
+add({ fn: "teventAddTimer", input: "a freed event context", call: (fx) => teventAddTimer(fx.freedEv(), null, tv0, h, null), expect: ret(null, EBADF) });
+add({ fn: "teventTimerSetTag", input: "te a plain object", call: () => teventTimerSetTag(bad({}), 1), expect: throwsType() });
+add({ fn: "teventTimerSetTag", input: "tag a string", call: (fx) => teventTimerSetTag(teventAddTimer(fx.ev, fx.mem, teventTimevalCurrentOfs(60, 0), h, null) as TeventTimer, bad("1")), expect: throwsType() });
+add({ fn: "teventTimerGetTag", input: "te null", call: () => teventTimerGetTag(bad(null)), expect: throwsType() });
+
 /* ---- immediates ---- */
 add({ fn: "teventCreateImmediate", input: "memCtx a number", call: () => teventCreateImmediate(bad(5)), expect: throwsType() });
 add({ fn: "teventScheduleImmediate", input: "im not a TeventImmediate", call: (fx) => teventScheduleImmediate(bad({}), fx.ev, h), expect: throwsType() });
@@ -360,6 +371,16 @@ add({ fn: "teventScheduleImmediate", input: "handler null (cancels a scheduled i
   return fired;
 }, expect: ret(0) });
 add({ fn: "teventScheduleImmediate", input: "handler a string", call: (fx) => teventScheduleImmediate(teventCreateImmediate(fx.mem), fx.ev, bad(NOFN)), expect: throwsType() });
+add({ fn: "teventScheduleImmediate", input: "an immediate already freed: not scheduled", call: async (fx) => {
+  let fired = 0;
+  const im = fx.freed(teventCreateImmediate(fx.mem));
+  teventScheduleImmediate(im, fx.ev, () => { fired++; });
+  await teventLoopWait(fx.ev);
+  return fired;
+}, expect: ret(0) });
+add({ fn: "teventImmediateSetTag", input: "im a plain object", call: () => teventImmediateSetTag(bad({}), 1), expect: throwsType() });
+add({ fn: "teventImmediateGetTag", input: "im null", call: () => teventImmediateGetTag(bad(null)), expect: throwsType() });
+
 /* ---- fd events ---- */
 add({ fn: "teventAddFd", input: "fd -1", call: (fx) => teventAddFd(fx.ev, fx.mem, -1, TEVENT_FD_READ, h, null), expect: ret(null, EBADF) });
 add({ fn: "teventAddFd", input: "fd 99999 (not open)", call: (fx) => teventAddFd(fx.ev, fx.mem, 99999, TEVENT_FD_READ, h, null), expect: ret(null, EBADF) });
@@ -403,6 +424,11 @@ add({ fn: "teventFdSetCloseFn", input: "closeFn a string", call: (fx) => {
   if (r !== 0) throw new Error(`tallocFree gave ${r}`);
 }, afterText: "the fd event frees cleanly (returns 0)" });
 add({ fn: "teventFdWrite", input: "fde not a TeventFd", call: () => teventFdWrite(bad(null), B("x"), 1), expect: throwsType() });
+add({ fn: "teventFdSetAutoClose", input: "fde a plain object", call: () => teventFdSetAutoClose(bad({})), expect: throwsType() });
+add({ fn: "teventFdSetTag", input: "fde null", call: () => teventFdSetTag(bad(null), 1), expect: throwsType() });
+add({ fn: "teventFdGetTag", input: "fde null", call: () => teventFdGetTag(bad(null)), expect: throwsType() });
+add({ fn: "teventFdGetStream", input: "fde a plain object", call: () => teventFdGetStream(bad({})), expect: throwsType() });
+
 /* ---- signals ---- */
 for (const [signum, what] of [[0, "0"], [-1, "-1"], [9, "SIGKILL (9)"], [19, "SIGSTOP (19)"], [40, "a real-time signal (40)"], [65, "65 (beyond NSIG)"], [1.5, "1.5 (fractional)"]] as [number, string][]) {
   add({ fn: "teventAddSignal", input: `signum ${what}`, call: (fx) => teventAddSignal(fx.ev, fx.mem, signum, 0, h, null), expect: ret(null, EINVAL) });
@@ -452,6 +478,38 @@ add({ fn: "teventReqResetEndtime", input: "req a plain object", call: () => teve
 add({ fn: "teventReqCallbackData", input: "req a plain object", call: () => teventReqCallbackData(fakeReq), expect: throwsType() });
 add({ fn: "teventReqIsUnixError", input: "req a plain object", call: () => teventReqIsUnixError(fakeReq), expect: throwsType() });
 add({ fn: "teventReqPollUnix", input: "ev not a TeventContext", call: (fx) => teventReqPollUnix(fx.req(), fakeEv), expect: throwsType() });
+
+add({ fn: "teventReqStateName", input: "an unknown state (99)", call: () => teventReqStateName(99), expect: ret("99") });
+add({ fn: "fakePointer", input: "a number (what print functions show for %p)", call: () => fakePointer(bad(5)), expect: throwsType() });
+add({ fn: "teventReqPost", input: "ev not a TeventContext", call: (fx) => teventReqPost(fx.req(), fakeEv), expect: throwsType() });
+add({ fn: "teventReqDeferCallback", input: "ev not a TeventContext", call: (fx) => teventReqDeferCallback(fx.req(), fakeEv), expect: throwsType() });
+add({ fn: "teventReqNotifyCallback", input: "req a plain object", call: () => teventReqNotifyCallback(fakeReq), expect: throwsType() });
+add({ fn: "teventReqDefaultPrint", input: "req a plain object", call: (fx) => teventReqDefaultPrint(fakeReq, fx.mem), expect: throwsType() });
+for (const [fn, set] of [["teventReqSetPrintFn", teventReqSetPrintFn], ["teventReqSetCancelFn", teventReqSetCancelFn],
+  ["teventReqSetCleanupFn", teventReqSetCleanupFn]] as const) {
+  add({ fn, input: "fn a string", call: (fx) => (set as (r: unknown, f: unknown) => void)(fx.req(), NOFN), expect: throwsType() });
+}
+add({ fn: "teventReqDone", input: "a request already freed: no callback", call: async (fx) => {
+  let called = 0;
+  const r = fx.req();
+  teventReqSetCallback(r, () => { called++; });
+  tallocFree(r);
+  teventReqDone(r);
+  await teventLoopWait(fx.ev);
+  return called;
+}, expect: ret(0) });
+add({ fn: "teventReqError", input: "a request already freed", call: (fx) => teventReqError(fx.freed(fx.req()), EINVAL), expect: ret(false) });
+add({ fn: "teventReqPost", input: "a received request posted, then freed: no callback", call: async (fx) => {
+  let called = 0;
+  const r = fx.req();
+  teventReqSetCallback(r, () => { called++; });
+  teventReqDone(r);
+  teventReqReceived(r);
+  teventReqPost(r, fx.ev);
+  tallocFree(r);
+  await teventLoopWait(fx.ev);
+  return called;
+}, expect: ret(1) });
 
 /* ---- queues ---- */
 add({ fn: "teventQueueAdd", input: "queue not a TeventQueue", call: (fx) => teventQueueAdd(fakeQueue, fx.ev, fx.req(), h), expect: throwsType() });
@@ -504,6 +562,11 @@ add({ fn: "teventQueueEntrySetTag", input: "tag a string", call: (fx) => teventQ
 add({ fn: "teventQueueEntryGetTag", input: "entry null", call: () => teventQueueEntryGetTag(bad(null)), expect: throwsType() });
 add({ fn: "teventQueueStop", input: "queue a plain object", call: () => teventQueueStop(fakeQueue), expect: throwsType() });
 add({ fn: "teventQueueRunning", input: "queue a plain object", call: () => teventQueueRunning(fakeQueue), expect: throwsType() });
+
+for (const [what, loop] of [["teventLoopAllowNesting", teventLoopAllowNesting]] as const) {
+  add({ fn: what, input: "ev null", call: () => (loop as (e: unknown) => void)(null), expect: throwsType() });
+}
+add({ fn: "teventSetAbortFn", input: "fn a string", call: () => teventSetAbortFn(bad(NOFN)), expect: throwsType() });
 
 /* ---- wakeup ---- */
 add({ fn: "teventWakeupSend", input: "wakeupTime null", call: (fx) => teventWakeupSend(fx.mem, fx.ev, bad(null)), expect: throwsType() });
@@ -632,6 +695,8 @@ add({ fn: "tstreamDisconnectSend/Recv", input: "a freed stream", call: (fx) => f
 add({ fn: "tstreamDisconnectSend", input: "stream a plain object", call: (fx) => tstreamDisconnectSend(fx.mem, fx.ev, fakeStream), expect: throwsType() });
 add({ fn: "tstreamContextCreate", input: "ops a plain object", call: (fx) => tstreamContextCreate(fx.mem, bad({}), {}), expect: throwsType() });
 
+add({ fn: "tstreamContextData", input: "stream a plain object", call: () => tstreamContextData(fakeStream), expect: throwsType() });
+
 /* ---- tdgram generic layer ---- */
 const ST = "tdgramSendtoSend/Recv";
 for (const [len, what] of [[0, "len 0 (zero length)"], [-1, "len -1"], [1.5, "len 1.5"], [99, "len larger than buf"]] as [number, string][]) {
@@ -672,6 +737,8 @@ add({ fn: PDU, input: "next_vector: count 0 at once (empty PDU)", call: (fx) =>
 expect: req({ ret: 0, perrno: 0 }) });
 add({ fn: "tstreamReadvPduQueueSend", input: "queue a plain object", call: (fx) => tstreamReadvPduQueueSend(fx.mem, fx.ev, fx.s1(), fakeQueue, () => ({ ret: 0, vector: null, count: 0 }), null), expect: throwsType() });
 add({ fn: "tstreamReadvPduQueueSend", input: "nextVectorFn a string", call: (fx) => tstreamReadvPduQueueSend(fx.mem, fx.ev, fx.s1(), fx.queue(), bad(NOFN), null), expect: throwsType() });
+add({ fn: PDU, input: "stream a plain object", call: (fx) => tstreamReadvPduSend(fx.mem, fx.ev, fakeStream, () => ({ ret: 0, vector: null, count: 0 }), null), expect: throwsType() });
+add({ fn: "tstreamReadvPduQueueSend/Recv", input: "a freed queue", call: (fx) => fx.drive(tstreamReadvPduQueueSend(fx.mem, fx.ev, fx.s1(), fx.freed(fx.queue()), () => ({ ret: 0, vector: null, count: 0 }), null), tstreamReadvPduQueueRecv), expect: req({ ret: -1, perrno: EBADF }) });
 const WQ = "tstreamWritevQueueSend/Recv";
 add({ fn: WQ, input: "empty vector (count 0)", ...stillWorksAfter((fx, s) => fx.drive(tstreamWritevQueueSend(fx.mem, fx.ev, s, fx.queue(), [], 0), tstreamWritevQueueRecv)), expect: req({ ret: -1, perrno: EINVAL }) });
 add({ fn: WQ, input: "zero length (one empty buffer)", ...stillWorksAfter((fx, s) => fx.drive(tstreamWritevQueueSend(fx.mem, fx.ev, s, fx.queue(), [new Uint8Array(0)], 1), tstreamWritevQueueRecv)), expect: req({ ret: -1, perrno: EINVAL }) });
@@ -679,10 +746,12 @@ add({ fn: WQ, input: "count larger than the vector", ...stillWorksAfter((fx, s) 
 add({ fn: WQ, input: "vector null", call: (fx) => tstreamWritevQueueSend(fx.mem, fx.ev, fx.s1(), fx.queue(), bad(null), 0), expect: throwsType() });
 add({ fn: WQ, input: "queue a plain object", call: (fx) => tstreamWritevQueueSend(fx.mem, fx.ev, fx.s1(), fakeQueue, [B("a")], 1), expect: throwsType() });
 add({ fn: WQ, input: "a freed stream", call: (fx) => fx.drive(tstreamWritevQueueSend(fx.mem, fx.ev, fx.freed(fx.s1()), fx.queue(), [B("a")], 1), tstreamWritevQueueRecv), expect: req({ ret: -1, perrno: EBADF }) });
+add({ fn: WQ, input: "a freed queue", ...stillWorksAfter((fx, s) => fx.drive(tstreamWritevQueueSend(fx.mem, fx.ev, s, fx.freed(fx.queue()), [B("a")], 1), tstreamWritevQueueRecv)), expect: req({ ret: -1, perrno: EBADF }) });
 const SQ = "tdgramSendtoQueueSend/Recv";
 add({ fn: SQ, input: "len 0 (zero length)", call: (fx) => { const { d1, a2 } = fx.dgrams(); return fx.drive(tdgramSendtoQueueSend(fx.mem, fx.ev, d1, fx.queue(), B("abc"), 0, a2), tdgramSendtoQueueRecv); }, expect: req({ ret: -1, perrno: EINVAL }) });
 add({ fn: SQ, input: "len larger than buf", call: (fx) => { const { d1, a2 } = fx.dgrams(); return fx.drive(tdgramSendtoQueueSend(fx.mem, fx.ev, d1, fx.queue(), B("abc"), 9, a2), tdgramSendtoQueueRecv); }, expect: req({ ret: -1, perrno: EINVAL }) });
 add({ fn: SQ, input: "queue a plain object", call: (fx) => { const { d1, a2 } = fx.dgrams(); return tdgramSendtoQueueSend(fx.mem, fx.ev, d1, fakeQueue, B("abc"), 3, a2); }, expect: throwsType() });
+add({ fn: SQ, input: "a freed queue", call: (fx) => { const { d1, a2 } = fx.dgrams(); return fx.drive(tdgramSendtoQueueSend(fx.mem, fx.ev, d1, fx.freed(fx.queue()), B("abc"), 3, a2), tdgramSendtoQueueRecv); }, expect: req({ ret: -1, perrno: EBADF }) });
 
 add({ fn: "tstreamReadvPduQueueRecv", input: "req a plain object", call: () => tstreamReadvPduQueueRecv(fakeReq), expect: throwsType() });
 
@@ -841,6 +910,7 @@ add({ fn: "tstreamConsumerSend/Recv", input: "a freed stream", call: (fx) => fx.
 add({ fn: "commsSessionSendResume", input: "session a plain object", call: () => commsSessionSendResume(bad({})), expect: throwsType() });
 
 /* ---- promises ---- */
+add({ fn: "promises.awaitDriverState", input: "ev a plain object", call: () => promises.awaitDriverState(fakeEv), expect: throwsType() });
 add({ fn: "promises.readv", input: "ev not a TeventContext", call: (fx) => promises.readv(fakeEv, fx.s1(), [new Uint8Array(1)]), expect: throwsType() });
 add({ fn: "promises.readv", input: "empty vector", call: (fx) => promises.readv(fx.ev, fx.s1(), []), expect: ret({ ret: -1, perrno: EINVAL }) });
 add({ fn: "promises.writev", input: "zero length (one empty buffer)", call: (fx) => promises.writev(fx.ev, fx.s1(), [new Uint8Array(0)]), expect: ret({ ret: -1, perrno: EINVAL }) });
