@@ -17,6 +17,7 @@ export type TallocDestructor<T = unknown> = (ptr: T) => number | void;
 
 const FLAG_LOOP = 1;       /* being freed: stops free loops (TALLOC_FLAG_LOOP) */
 const FLAG_FREE = 2;       /* freed (TALLOC_FLAG_FREE) */
+const FLAG_LAZY = 4;       /* has a lazy child without a node yet (see TallocLazyOwner) */
 /* talloc stores (talloc_destructor_t)-1 while a destructor runs.  Here a
  * function of its own, never called: the field then only ever holds
  * functions or null, and V8 never has to widen it (which would throw away
@@ -28,7 +29,8 @@ const DESTRUCTOR_BUSY: TallocDestructor<never> = function destructorBusy(): void
  * "tc" prefix (C's struct talloc_chunk *tc) so that a library class can
  * be its own node without its own fields colliding with these: it declares
  * the same fields, with tcPtr and [TALLOC_NODE] set to itself (TeventReq:
- * one allocation instead of two, and no lookup to find the node).
+ * one allocation instead of two, and no lookup to find the node; also
+ * TstreamContext).
  */
 export class TallocNode {
   tcParent: TallocNode | null = null;
@@ -60,14 +62,42 @@ export class TallocNode {
     if (!pn) {
       checkCtx(parent, "tallocSteal");
       pn = tallocNodeNew(parent as object);
+    } else if (pn.tcPtr !== parent) {
+      pn = lazyNode(parent as object, pn);
     }
     linkHead(pn, node);
+  }
+
+  /**
+   * @internal tallocSteal(owner, ptr) for a new object ptr that has no node,
+   * without making one: ptr becomes owner's lazy child (ptr[TALLOC_NODE] is
+   * owner until a node is needed).  False (nothing done) when ptr already
+   * has a node or cannot carry one.
+   */
+  static attachLazy(owner: TallocLazyOwner, ptr: object): boolean {
+    const n = (ptr as WithNode)[NODE];
+    if ((n !== undefined && n !== null) || (owner.tcFlags & FLAG_LAZY) !== 0) return false;
+    try {
+      (ptr as { [TALLOC_NODE]?: TallocNode | null })[NODE] = owner;
+    } catch {
+      return false; /* frozen or sealed */
+    }
+    owner.tcFlags |= FLAG_LAZY;
+    return true;
+  }
+
+  /** @internal Free owner's lazy child, if it has one (it has no destructor and no children).  True if it had. */
+  static freeLazy(owner: TallocLazyOwner): boolean {
+    if ((owner.tcFlags & FLAG_LAZY) === 0) return false;
+    owner.tcFlags &= ~FLAG_LAZY;
+    return true;
   }
 
   /** @internal tallocSteal(parent's object, ptr) for an object ptr; returns ptr's node. */
   static adopt(parent: TallocNode, ptr: object): TallocNode {
     let n = (ptr as WithNode)[NODE];
     if (n === undefined || n === null) n = tallocNodeNew(ptr);
+    else if (n.tcPtr !== ptr) n = lazyNode(ptr, n);
     if (n === parent || (n.tcParent === parent && parent.tcChild === n)) return n;
     if (n.tcParent !== null) unlink(n); /* a node without a parent is in no list */
     linkHead(parent, n);
@@ -87,6 +117,57 @@ export class TallocNode {
     }
     return freeInternal(tc);
   }
+}
+
+/**
+ * @internal A library object that is its own node and can keep one child
+ * without a node of its own until something asks for it (TeventReq and its
+ * state: most states are never looked at by talloc, and freeing them is
+ * then only clearing a flag).  While FLAG_LAZY is set, `data` is that child
+ * and `data[TALLOC_NODE]` is the owner; the child has no destructor and no
+ * children, and it is the owner's oldest child.  Any talloc function that
+ * looks up the child's node makes the node first (lazyNode); dataNode then
+ * holds it.
+ */
+export interface TallocLazyOwner extends TallocNode {
+  data: unknown;
+  dataNode: TallocNode | null;
+  /* the name the child's node gets (tallocSetName), or undefined */
+  typeName: string | undefined;
+}
+
+/*
+ * ptr[TALLOC_NODE] is owner, not ptr's own node: ptr is (or was) owner's
+ * lazy child.  Make ptr's node now: the owner's oldest child while the
+ * owner still has it, else a freed node (freed with or by its owner).
+ */
+function lazyNode(ptr: object, owner: TallocNode): TallocNode {
+  const o = owner as TallocLazyOwner;
+  const node = new TallocNode(ptr);
+  (ptr as { [TALLOC_NODE]?: TallocNode | null })[NODE] = node;
+  if ((o.tcFlags & FLAG_LAZY) !== 0 && o.data === ptr) {
+    o.tcFlags &= ~FLAG_LAZY;
+    o.dataNode = node;
+    if (typeof o.typeName === "string") node.tcName = o.typeName;
+    /* the oldest child: the tail of owner's list */
+    let last = o.tcChild;
+    if (last === null) {
+      linkHead(o, node);
+    } else {
+      while (last.tcNext !== null) last = last.tcNext;
+      node.tcParent = o;
+      node.tcPrev = last;
+      last.tcNext = node;
+    }
+  } else {
+    node.tcFlags = FLAG_FREE;
+  }
+  return node;
+}
+
+/* Make owner's lazy child's node, if it has a lazy child (before walking its children). */
+function unlazy(tc: TallocNode): void {
+  if ((tc.tcFlags & FLAG_LAZY) !== 0) lazyNode((tc as TallocLazyOwner).data as object, tc);
 }
 
 /** Symbol under which an object carries its TallocNode. */
@@ -109,7 +190,7 @@ function isObject(p: unknown): p is object {
 /** The node of ptr, or null if ptr never took part in talloc. */
 export function tallocPeekNode(ptr: object): TallocNode | null {
   const n = (ptr as WithNode)[NODE];
-  if (n !== undefined) return n;
+  if (n !== undefined) return n === null || n.tcPtr === ptr ? n : lazyNode(ptr, n);
   if (sealedCount === 0) return null;
   return sealedNodes.get(ptr) ?? null;
 }
@@ -118,7 +199,7 @@ export function tallocPeekNode(ptr: object): TallocNode | null {
 export function tallocNode(ptr: object): TallocNode {
   if (ptr !== null && ptr !== undefined) {
     const n = (ptr as WithNode)[NODE];
-    if (n) return n;
+    if (n) return n.tcPtr === ptr ? n : lazyNode(ptr, n);
   }
   return tallocNodeNew(ptr);
 }
@@ -285,7 +366,8 @@ function freeInternal(tc: TallocNode): number {
     freeChildrenInternal(tc, wasHead ? parent : null);
     tc.tcFlags &= ~FLAG_LOOP;
   }
-  tc.tcFlags |= FLAG_FREE;
+  /* a lazy child is freed with it (no destructor, no children) */
+  tc.tcFlags = (tc.tcFlags & ~FLAG_LAZY) | FLAG_FREE;
   return 0;
 }
 
@@ -299,6 +381,7 @@ function freeChildrenInternal(tc: TallocNode, grandparent: TallocNode | null): v
       if (grandparent !== null) linkHead(grandparent, child);
     }
   }
+  tc.tcFlags &= ~FLAG_LAZY; /* the lazy child, oldest, last */
 }
 
 /**
@@ -306,6 +389,14 @@ function freeChildrenInternal(tc: TallocNode, grandparent: TallocNode | null): v
  * Returns 0, or -1 when a destructor refused (or ptr is null).
  */
 export function tallocFree(ptr: unknown): number {
+  /* the body is called, never inlined into the caller (see reqCreate in tevent/req.ts) */
+  return bodies.free.call(undefined, ptr);
+}
+
+/* the body, in a field V8 does not treat as a constant (stored twice): see reqCreate in tevent/req.ts */
+const bodies = { free: null as unknown as typeof free };
+
+function free(ptr: unknown): number {
   if (ptr === null || ptr === undefined) {
     setErrno(EINVAL);
     return -1;
@@ -314,6 +405,8 @@ export function tallocFree(ptr: unknown): number {
   if (!tc) {
     if (!isObject(ptr)) return 0; /* a string or number: nothing to release */
     tc = tallocNodeNew(ptr);
+  } else if (tc.tcPtr !== ptr) {
+    tc = lazyNode(ptr as object, tc);
   }
   if ((tc.tcFlags & FLAG_FREE) !== 0) {
     /* C aborts on a double free; here it is refused and changes nothing */
@@ -322,6 +415,8 @@ export function tallocFree(ptr: unknown): number {
   }
   return freeInternal(tc);
 }
+
+bodies.free = free;
 
 /** talloc_free_children(): free the children of ptr, but not ptr. */
 export function tallocFreeChildren(ptr: unknown): void {
@@ -343,6 +438,7 @@ export function tallocTotalBlocks(ptr: unknown): number {
   if (!isObject(ptr)) return 0;
   const tc = tallocPeekNode(ptr);
   if (tc === null) return 1;
+  unlazy(tc);
   let n = 1;
   for (let c = tc.tcChild; c !== null; c = c.tcNext) n += tallocTotalBlocks(c.tcPtr);
   return n;
@@ -353,6 +449,7 @@ export function tallocChildren(ptr: unknown): object[] {
   const out: object[] = [];
   if (!isObject(ptr)) return out;
   const tc = tallocPeekNode(ptr);
+  if (tc !== null) unlazy(tc);
   for (let c = tc !== null ? tc.tcChild : null; c !== null; c = c.tcNext) out.push(c.tcPtr);
   return out;
 }

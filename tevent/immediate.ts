@@ -24,17 +24,34 @@ export function registerPostedRequests(run: PostedRun, traceTarget: PostedTraceT
   postedTraceTarget = traceTarget;
 }
 
+/*
+ * The list: ev.imHead is the first entry; ev.imTail the last one only when
+ * there are two or more, else null.  The context is long-lived (old in V8's
+ * heap) and entries are new: every store of an entry into it costs a write
+ * barrier, and the common list (one posted request at a time) then needs one
+ * store instead of two.
+ */
 function imUnlink(ev: TeventContext, im: ImmediateEntry): void {
-  if (im.prev !== null) im.prev.next = im.next; else ev.imHead = im.next;
-  if (im.next !== null) im.next.prev = im.prev; else ev.imTail = im.prev;
+  const prev = im.prev;
+  const next = im.next;
+  if (prev !== null) prev.next = next; else ev.imHead = next;
+  if (next !== null) next.prev = prev; else if (ev.imTail !== null) ev.imTail = prev;
+  if (ev.imTail !== null && ev.imTail === ev.imHead) ev.imTail = null;
   im.prev = im.next = null;
 }
 
 /* DLIST_ADD_END(ev->immediate_events, im) */
 function imLinkTail(ev: TeventContext, im: ImmediateEntry): void {
-  const tail = ev.imTail;
+  const head = ev.imHead;
+  if (head === null) {
+    im.prev = null;
+    ev.imHead = im;
+    return;
+  }
+  const last = ev.imTail;
+  const tail = last !== null ? last : head;
   im.prev = tail;
-  if (tail !== null) tail.next = im; else ev.imHead = im;
+  tail.next = im;
   ev.imTail = im;
 }
 
@@ -113,10 +130,7 @@ export function schedulePosted(req: ImmediateEntry, ev: TeventContext): void {
   if (req.ev !== null) cancelPosted(req);
   req.ev = ev;
   if (ev.tracing.im.callback !== null) traceImmediate(ev, req, TEVENT_EVENT_TRACE_ATTACH);
-  const tail = ev.imTail;
-  req.prev = tail;
-  if (tail !== null) tail.next = req; else ev.imHead = req;
-  ev.imTail = req;
+  imLinkTail(ev, req);
   if (ev.waiters.length !== 0) ev.wake();
 }
 
@@ -181,7 +195,10 @@ function loopPosted(ev: TeventContext, req: ImmediateEntry): void {
   /* the head of the list: DLIST_REMOVE */
   const next = req.next;
   ev.imHead = next;
-  if (next !== null) next.prev = null; else ev.imTail = null;
+  if (next !== null) {
+    next.prev = null;
+    if (ev.imTail === next) ev.imTail = null; /* one entry left */
+  }
   req.next = null;
   req.ev = null;
   const tracer = ev.tracing.im;

@@ -65,7 +65,8 @@ export class TeventContext {
   static readonly tallocName = "struct tevent_context";
   [TALLOC_NODE]: TallocNode | null = null;
 
-  /* immediate_events: FIFO (immediates, and requests posted by tevent_req_post) */
+  /* immediate_events: FIFO (immediates, and requests posted by tevent_req_post);
+   * imTail is the last entry only when there are two or more (immediate.ts) */
   imHead: ImmediateEntry | null = null;
   imTail: ImmediateEntry | null = null;
 

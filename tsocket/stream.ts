@@ -48,10 +48,35 @@ export interface TstreamReadvNowOp {
 /** @internal The readvNow op of ops, if it has one. */
 export type TstreamReadvNowFn = NonNullable<TstreamReadvNowOp["readvNow"]>;
 
-/** struct tstream_context */
-export class TstreamContext<S = unknown> {
+/**
+ * @internal Another optional op of the port's own backends: a writev that
+ * may be over at once.  It does what writevSend does, except that when the
+ * kernel took every byte at once it makes no request and returns their
+ * count; tstreamWritevSend then completes from one immediate (as C's writev
+ * fast path posts its request).  Otherwise it returns writevSend's request.
+ */
+export interface TstreamWritevNowOp {
+  writevNow?(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext,
+             vector: Uint8Array[], count: number): number | TeventReq;
+}
+
+/**
+ * struct tstream_context.  A stream is its own talloc node (as a TeventReq
+ * is: the TallocNode fields are its own, stream[TALLOC_NODE] === stream),
+ * one object less per stream.
+ */
+export class TstreamContext<S = unknown> implements TallocNode {
   static readonly tallocName = "struct tstream_context";
-  [TALLOC_NODE]: TallocNode | null = null;
+  /* talloc's chunk header (see TallocNode) */
+  tcParent: TallocNode | null = null;
+  tcChild: TallocNode | null = null;
+  tcNext: TallocNode | null = null;
+  tcPrev: TallocNode | null = null;
+  tcDestructor: TallocDestructor<never> | null = null;
+  tcFlags = 0;
+  tcName: string | null = null;
+  get tcPtr(): object { return this; }
+  get [TALLOC_NODE](): TallocNode { return this; }
   readvReq: TeventReq | null = null;
   /* set while readvReq is a tstream_readv_pdu reading with ops.readvNow
    * (helpers.ts): the immediate that reads; readvReq stands for its readv */

@@ -404,6 +404,75 @@ describe("tevent_req (tevent_req.c)", () => {
     expect(teventReqCancel(req)).to.equal(false);
     tallocFree(req);
   });
+
+  describe("the state without a talloc node of its own until asked (lazy child)", () => {
+    it("the state is the request's oldest child, named by typeName, freed on receive and with the request", () => {
+      const mem = tallocNew(null);
+      const req = teventReqCreate(mem, new FooState(), "struct foo_state");
+      const st = teventReqData(req);
+      const other = tallocNew(req);
+      /* asking about the request's children makes the state's node: oldest, last */
+      expect(tallocChildren(req)).to.deep.equal([other, st]);
+      expect(tallocTotalBlocks(req)).to.equal(3);
+      expect(tallocParent(st)).to.equal(req);
+      expect(tallocGetName(st)).to.equal("struct foo_state");
+      teventReqReceived(req);
+      expect(tallocIsFreed(st)).to.equal(true);
+      expect(tallocChildren(req)).to.deep.equal([other]);
+      tallocFree(mem);
+    });
+
+    it("never looked at: freed with the request (receive or free), a second free is refused", () => {
+      const mem = tallocNew(null);
+      const r1 = teventReqCreate(mem, new FooState(), "struct foo_state");
+      const s1 = teventReqData(r1);
+      teventReqReceived(r1);
+      expect(tallocIsFreed(s1)).to.equal(true);
+      expect(tallocFree(s1)).to.equal(-1);
+      expect(tallocParent(s1)).to.equal(null);
+      const r2 = teventReqCreate(mem, new FooState());
+      const s2 = teventReqData(r2);
+      tallocFree(r2);
+      expect(tallocIsFreed(s2)).to.equal(true);
+      expect(tallocGetName(s2)).to.equal("FooState");
+      /* a request whose destructor was replaced: the state goes with its children */
+      const r3 = teventReqCreate(mem, new FooState());
+      const s3 = teventReqData(r3);
+      tallocSetDestructor(r3, () => 0);
+      tallocFree(r3);
+      expect(tallocIsFreed(s3)).to.equal(true);
+      expect(tallocChildren(mem)).to.deep.equal([r1]);
+      tallocFree(mem);
+    });
+
+    it("used as a talloc context, given a destructor, stolen or frozen: it behaves as any state", () => {
+      const mem = tallocNew(null);
+      const req = teventReqCreate(mem, new FooState());
+      const st = teventReqData(req);
+      const sub = teventReqCreate(st, new FooState());
+      expect(tallocParent(sub)).to.equal(st);
+      const log: string[] = [];
+      tallocSetDestructor(st, () => { log.push("state"); });
+      tallocFree(req);
+      expect(log).to.deep.equal(["state"]);
+      expect(tallocIsFreed(sub)).to.equal(true);
+      /* stolen away: still freed when the request goes (C's TALLOC_FREE(req->data)) */
+      const r2 = teventReqCreate(mem, new FooState());
+      const s2 = teventReqData(r2);
+      tallocSteal(mem, s2);
+      expect(tallocParent(s2)).to.equal(mem);
+      tallocFree(r2);
+      expect(tallocIsFreed(s2)).to.equal(true);
+      /* a frozen state cannot carry the link: it gets a node at once */
+      const frozen = Object.freeze(new FooState());
+      const r3 = teventReqCreate(mem, frozen, "struct frozen");
+      expect(tallocParent(frozen)).to.equal(r3);
+      expect(tallocGetName(frozen)).to.equal("struct frozen");
+      teventReqReceived(r3);
+      expect(tallocIsFreed(frozen)).to.equal(true);
+      tallocFree(mem);
+    });
+  });
 });
 
 describe("tevent_wakeup_send/recv", () => {

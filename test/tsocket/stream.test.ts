@@ -11,7 +11,7 @@ import {
   TeventReq, teventReqIsError, teventReqIsInProgress, teventReqPoll, teventReqSetCallback, TstreamContext,
   tstreamContextCreate, tstreamContextData, tstreamDisconnectRecv, tstreamDisconnectSend, tstreamPendingBytes,
   tstreamReadvRecv, tstreamReadvSend, tstreamWritevRecv, tstreamWritevSend, TEVENT_REQ_DONE,
-  TEVENT_REQ_RECEIVED, TEVENT_REQ_USER_ERROR,
+  TEVENT_REQ_RECEIVED, TEVENT_REQ_USER_ERROR, TALLOC_NODE,
 } from "../../index";
 import { MemstreamEnd, memstreamOps, memstreamPair, MemstreamOpts } from "./memstream";
 
@@ -94,8 +94,14 @@ describe("tstream generic layer (tsocket.c) over an in-memory stream", () => {
       const stream = tstreamContextCreate(mem, memstreamOps, state);
       expect(tstreamContextData(stream)).to.equal(state);
       expect(tallocParent(state)).to.equal(stream);
+      /* the stream is its own talloc node: it is the node talloc links */
+      expect((stream as unknown as Record<symbol, unknown>)[TALLOC_NODE]).to.equal(stream);
+      expect(tallocChildren(stream)).to.deep.equal([state]);
+      expect(tallocChildren(mem)[0]).to.equal(stream);
       tallocFree(stream);
       expect(tallocIsFreed(state)).to.equal(true);
+      expect(tallocIsFreed(stream)).to.equal(true);
+      expect(tallocChildren(mem)).to.not.include(stream);
     });
 
     it("a freed stream pair leaves no talloc children behind, even with requests in flight", async () => {
