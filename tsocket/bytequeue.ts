@@ -59,6 +59,48 @@ export class ByteQueue {
     this.bytes = 0;
   }
 
+  /** The bytes vector[0, count) asks for, when they are all queued; else -1. */
+  canFill(vector: readonly Uint8Array[], count: number): number {
+    let total = 0;
+    for (let i = 0; i < count; i++) total += vector[i].length;
+    return total <= this.bytes ? total : -1;
+  }
+
+  /**
+   * Fill vector[0, count) from the queue, which holds enough (canFill said
+   * so), consuming what was copied; consumed(chunk) as for fill().
+   */
+  take(vector: readonly Uint8Array[], count: number, consumed?: (chunk: Uint8Array) => void): void {
+    const chunks = this.chunks;
+    let src = chunks[0];
+    let h = this.headOfs;
+    for (let i = 0; i < count; i++) {
+      const dst = vector[i];
+      const dlen = dst.length;
+      let ofs = 0;
+      while (ofs < dlen) {
+        const n = Math.min(dlen - ofs, src.length - h);
+        if (n <= 16) {
+          /* a few bytes: cheaper than a view of them */
+          for (let k = 0; k < n; k++) dst[ofs + k] = src[h + k];
+        } else {
+          /* a plain view (Buffer's subarray costs more) */
+          dst.set(new Uint8Array(src.buffer, src.byteOffset + h, n), ofs);
+        }
+        ofs += n;
+        this.bytes -= n;
+        h += n;
+        if (h === src.length) {
+          chunks.shift();
+          h = 0;
+          if (consumed !== undefined) consumed(src);
+          src = chunks[0];
+        }
+      }
+    }
+    this.headOfs = h;
+  }
+
   /**
    * Copy what is queued into vector from cursor on, advancing the cursor
    * (and consuming what was copied).  Empty buffers at the end ask for

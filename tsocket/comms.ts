@@ -50,7 +50,7 @@ import {
 import { tsocketSimpleIntRecv } from "./simple";
 import {
   TstreamContext, TstreamContextOps, tstreamContextCreate, tstreamContextData, tstreamPendingBytes,
-  tstreamReadvRecv, tstreamReadvSend,
+  TstreamReadvNowOp, tstreamReadvRecv, tstreamReadvSend,
 } from "./stream";
 
 /** comm_send_data: hand `size` bytes of `buffer` to the comms layer; 0, or -1 on failure. */
@@ -261,6 +261,22 @@ function commsReadvHandler(ev: TeventContext, im: TeventImmediate, req: TeventRe
   if (consumed > 0) commsMaybeDrain(cs);
 }
 
+/*
+ * A readv served from the bytes already buffered, without a backend request
+ * (TstreamReadvNowOp): only when they fill the whole vector.  As after the
+ * handler, the comms layer may be told there is room again (last).
+ */
+function commsReadvNow(stream: TstreamContext, ev: TeventContext, vector: Uint8Array[], count: number,
+                       probe: boolean): number {
+  const cs = stream.privateData as CommsStream;
+  if (cs.closed || cs.reader !== null) return -1;
+  const total = cs.rx.canFill(vector, count);
+  if (total < 0 || probe) return total;
+  cs.rx.take(vector, count);
+  if (total > 0) commsMaybeDrain(cs);
+  return total;
+}
+
 function commsMaybeDrain(cs: CommsStream): void {
   if (!cs.drainArmed || cs.closed || cs.peerClosed || cs.buffered > cs.limit / 2) return;
   cs.drainArmed = false;
@@ -396,7 +412,7 @@ function commsDisconnectRecv(req: TeventReq): { ret: number; perrno: number } {
 }
 
 /** The tstream_context_ops of a comms session's stream. */
-export const commsStreamOps: TstreamContextOps = Object.freeze({
+export const commsStreamOps: TstreamContextOps & TstreamReadvNowOp = Object.freeze({
   name: "comms",
   pendingBytes: commsPendingBytes,
   readvSend: commsReadvSend,
@@ -405,6 +421,7 @@ export const commsStreamOps: TstreamContextOps = Object.freeze({
   writevRecv: commsWritevRecv,
   disconnectSend: commsDisconnectSend,
   disconnectRecv: commsDisconnectRecv,
+  readvNow: commsReadvNow,
 });
 
 /* ---- the calls the comms layer makes ---- */

@@ -73,7 +73,7 @@ import { ByteQueue, readvCursorFinish, readvCursorRecv, ReadvCursorState, readvC
 import { tsocketSimpleIntRecv } from "./simple";
 import {
   TstreamContext, TstreamContextOps, tstreamContextCreate, tstreamContextData, tstreamPendingBytes,
-  tstreamReadvRecv, tstreamReadvSend, tstreamWritevRecv, tstreamWritevSend,
+  TstreamReadvNowOp, tstreamReadvRecv, tstreamReadvSend, tstreamWritevRecv, tstreamWritevSend,
 } from "./stream";
 
 /** Most bytes received from a Duplex and not consumed before it is paused. */
@@ -334,6 +334,22 @@ function tstreamDuplexReadvHandler(ev: TeventContext, im: TeventImmediate, req: 
   /* else wait for the Duplex to produce more */
 }
 
+/*
+ * A readv served from the bytes already queued, without a backend request
+ * (TstreamReadvNowOp): only when they fill the whole vector, so that the
+ * handler would report them before anything else.  Taking them makes room.
+ */
+function tstreamDuplexReadvNow(stream: TstreamContext, ev: TeventContext, vector: Uint8Array[], count: number,
+                               probe: boolean): number {
+  const ds = stream.privateData as TstreamDuplex;
+  if (ds.closed || ds.error !== 0 || ds.reader !== null) return -1;
+  const total = ds.rx.canFill(vector, count);
+  if (total < 0 || probe) return total;
+  ds.rx.take(vector, count);
+  duplexMaybeResume(ds);
+  return total;
+}
+
 /* ---- writev ---- */
 
 class TstreamDuplexWritevState implements Progressing {
@@ -528,7 +544,7 @@ function tstreamDuplexDisconnectRecv(req: TeventReq): { ret: number; perrno: num
 }
 
 /** The ops of a stream made by tstreamFromDuplex. */
-export const tstreamDuplexOps: TstreamContextOps = Object.freeze({
+export const tstreamDuplexOps: TstreamContextOps & TstreamReadvNowOp = Object.freeze({
   name: "duplex",
   pendingBytes: tstreamDuplexPendingBytes,
   readvSend: tstreamDuplexReadvSend,
@@ -537,6 +553,7 @@ export const tstreamDuplexOps: TstreamContextOps = Object.freeze({
   writevRecv: tstreamDuplexWritevRecv,
   disconnectSend: tstreamDuplexDisconnectSend,
   disconnectRecv: tstreamDuplexDisconnectRecv,
+  readvNow: tstreamDuplexReadvNow,
 });
 
 /** What tstreamFromDuplex returns (API.md rule 2). */

@@ -289,11 +289,15 @@ export function tstreamReadvRecv(req: TeventReq): { ret: number; perrno: number 
 
 class TstreamWritevState {
   ret = -1;
+  /* a writev the backend finished at once (writevNow): the immediate it completes from */
+  im: TeventImmediate | null = null;
   constructor(readonly ops: TstreamContextOps, public stream: TstreamContext | null) {}
 }
 
 function writevStateDestructor(state: TstreamWritevState): number {
   if (state.stream !== null) state.stream.writevReq = null;
+  const im = state.im;
+  if (im !== null && im.ev !== null) teventScheduleImmediate(im, im.ev, null); /* cancel */
   return 0;
 }
 
@@ -322,10 +326,27 @@ export function tstreamWritevSend(memCtx: TallocCtx, ev: TeventContext, stream: 
   }
   stream.writevReq = req;
   state.stream = stream;
-  tallocSetDestructor(state, writevStateDestructor);
-  const subreq = state.ops.writevSend(state, ev, stream, v.vec, v.vec.length);
-  teventReqSetCallback(subreq, writevDone, req);
+  const dn = req.dataNode;
+  if (dn !== null) dn.tcDestructor = writevStateDestructor as TallocDestructor<never>;
+  else tallocSetDestructor(state, writevStateDestructor);
+  const ops = state.ops;
+  const writevNow = (ops as TstreamWritevNowOp).writevNow;
+  const r = writevNow !== undefined ? writevNow(state, ev, stream, v.vec, v.vec.length)
+    : ops.writevSend(state, ev, stream, v.vec, v.vec.length);
+  if (typeof r === "number") {
+    /* every byte is in the kernel: no request of the backend's */
+    state.ret = r;
+    const im = new TeventImmediate();
+    state.im = im;
+    scheduleImmediateInternal(im, ev, writevNowHandler, req);
+    return req;
+  }
+  teventReqSetCallback(r, writevDone, req);
   return req;
+}
+
+function writevNowHandler(ev: TeventContext, im: TeventImmediate, req: TeventReq): void {
+  teventReqDone(req);
 }
 
 function writevDone(subreq: TeventReq): void {

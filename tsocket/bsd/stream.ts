@@ -57,7 +57,8 @@ import {
 } from "../bytequeue";
 import { tsocketSimpleIntRecv } from "../simple";
 import {
-  TstreamContext, TstreamContextOps, tstreamContextCreate, tstreamContextData,
+  TstreamContext, TstreamContextOps, TstreamReadvNowOp, TstreamWritevNowOp, tstreamContextCreate,
+  tstreamContextData,
 } from "../stream";
 import {
   AF_INET, AF_INET6, AF_UNIX, TsocketAddressBsd, tsocketAddressInetAddrString, tsocketAddressInetFromStrings,
@@ -196,18 +197,16 @@ function bsdNewSocket(opts: net.SocketConstructorOpts): net.Socket {
  * descriptor) onto a new socket made with onread.  A socket that already
  * read, or whose handle cannot, stays as it is (it emits 'data').
  */
-let onreadSlots: { buffer: symbol; callback: symbol } | null | undefined;
-
+/* (looked up on each socket, once when it is adopted: a Node.js whose
+ * sockets lack them falls back, socket by socket) */
 function socketOnreadSlots(socket: net.Socket): { buffer: symbol; callback: symbol } | null {
-  if (onreadSlots !== undefined) return onreadSlots;
   let buffer: symbol | undefined;
   let callback: symbol | undefined;
   for (const sym of Object.getOwnPropertySymbols(socket)) {
     if (sym.description === "kBuffer") buffer = sym;
     else if (sym.description === "kBufferCb") callback = sym;
   }
-  onreadSlots = buffer !== undefined && callback !== undefined ? { buffer, callback } : null;
-  return onreadSlots;
+  return buffer !== undefined && callback !== undefined ? { buffer, callback } : null;
 }
 
 function bsdAdopt(socket: net.Socket): net.Socket {
@@ -566,6 +565,28 @@ function tstreamBsdReadvHandler(ev: TeventContext, im: TeventImmediate, req: Tev
   /* else wait for Node to deliver more */
 }
 
+/*
+ * A readv served from the bytes already queued, without a backend request
+ * (TstreamReadvNowOp): only when they fill the whole vector, so that the
+ * handler would report them before anything else (a sticky error comes
+ * first; an error Node saw, or the end, only once the queue is short).  As
+ * readvSend, it ties the stream to ev.  The bytes taken make room: a paused
+ * socket resumes as after the handler.
+ */
+function tstreamBsdReadvNow(stream: TstreamContext, ev: TeventContext, vector: Uint8Array[], count: number,
+                            probe: boolean): number {
+  const bsds = stream.privateData as TstreamBsd;
+  if (bsds.closed || bsds.badFd !== 0 || bsds.error !== 0 || bsds.reader !== null) return -1;
+  const rx = bsds.rx;
+  const total = rx.canFill(vector, count);
+  if (total < 0) return -1;
+  if (bsds.fdeEv !== ev) bsdHold(bsds, ev);
+  if (probe) return total;
+  rx.take(vector, count, rxConsumed);
+  if (bsds.paused) bsdMaybeResume(bsds);
+  return total;
+}
+
 /* ---- writev ---- */
 
 class TstreamBsdWritevState implements Progressing {
@@ -628,22 +649,15 @@ function tstreamBsdWritevSend(memCtx: TallocCtx, ev: TeventContext, stream: Tstr
   return req;
 }
 
-/* Hand the whole vector to Node at once: one write, or one writev(2) of
- * the buffers themselves (cork/uncork), never a concatenated copy. */
-function bsdWritevStart(req: TeventReq): void {
-  const state = req.data as TstreamBsdWritevState;
-  const bsds = state.bsds;
-  if (bsds === null || bsds.socket === null || state.started) return;
-  state.started = true;
-  const socket = bsds.socket;
-  const vec = state.vector;
-  const done = (err?: Error | null): void => {
-    if (state.bsds === null || state.finished) return;
-    state.finished = true;
-    state.err = err ? writeErrno(bsds, err) : 0;
-    kick(req);
-  };
-  let last = vec.length - 1;
+/*
+ * Hand vec[0, count) to Node at once: one write, or one writev(2) of the
+ * buffers themselves (cork/uncork), never a concatenated copy; done is
+ * called when Node is finished with them.  Returns whether Node wrote every
+ * byte to the kernel at once (its write callback only comes on the next
+ * tick): writev(2) has returned, as C's writev that wrote it all.
+ */
+function bsdWrite(socket: net.Socket, vec: Uint8Array[], count: number, done: (err?: Error | null) => void): boolean {
+  let last = count - 1;
   while (last > 0 && vec[last].length === 0) last--;
   if (last === 0) {
     socket.write(vec[0], done);
@@ -654,13 +668,72 @@ function bsdWritevStart(req: TeventReq): void {
     }
     socket.uncork();
   }
-  /* Node wrote every byte to the kernel at once (its write callback only
-   * comes on the next tick): writev(2) has returned, complete now, from the
-   * loop, as C does when its writev wrote it all */
-  if (!state.finished && socket.writableLength === 0 && !socket.destroyed && socket.errored === null) {
+  return socket.writableLength === 0 && !socket.destroyed && socket.errored === null;
+}
+
+/* Node's write callback for the writev of state */
+function bsdWritevDone(state: TstreamBsdWritevState, err: Error | null | undefined): void {
+  const bsds = state.bsds;
+  if (bsds === null || state.finished) return;
+  state.finished = true;
+  state.err = err ? writeErrno(bsds, err) : 0;
+  kick(state.req);
+}
+
+function bsdWritevStart(req: TeventReq): void {
+  const state = req.data as TstreamBsdWritevState;
+  const bsds = state.bsds;
+  if (bsds === null || bsds.socket === null || state.started) return;
+  state.started = true;
+  const vec = state.vector;
+  const done = (err?: Error | null): void => bsdWritevDone(state, err);
+  /* written at once: complete now, from the loop */
+  if (bsdWrite(bsds.socket, vec, vec.length, done) && !state.finished) {
     state.finished = true;
     kick(req);
   }
+}
+
+/* A write made before its request (writevNow): the request, once there is one. */
+class BsdPendingWrite {
+  state: TstreamBsdWritevState | null = null;
+  readonly done = (err?: Error | null): void => {
+    const state = this.state;
+    if (state !== null) bsdWritevDone(state, err);
+  };
+}
+
+/*
+ * TstreamWritevNowOp: the writev of tstreamBsdWritevSend, except that one
+ * Node wrote at once to the kernel needs no request (the generic layer
+ * completes it from one immediate, as the backend request would).  Anything
+ * unusual (an error to report, no socket yet) goes through writevSend.
+ */
+function tstreamBsdWritevNow(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext, vector: Uint8Array[],
+                             count: number): number | TeventReq {
+  const bsds = stream.privateData as TstreamBsd;
+  const socket = bsds.socket;
+  if (socket === null || bsds.closed || bsds.badFd !== 0 || bsds.error !== 0 || bsds.sockError !== 0 ||
+      bsds.writer !== null) {
+    return tstreamBsdWritevSend(memCtx, ev, stream, vector, count);
+  }
+  if (bsds.fdeEv !== ev) bsdHold(bsds, ev);
+  const pending = new BsdPendingWrite();
+  if (bsdWrite(socket, vector, count, pending.done)) {
+    let total = 0;
+    for (let i = 0; i < count; i++) total += vector[i].length;
+    return total;
+  }
+  /* Node holds some of the bytes: a request waits for its write callback */
+  const state = new TstreamBsdWritevState(ev, vector, count, bsds.wim ?? (bsds.wim = teventCreateImmediate(bsds)));
+  const req = teventReqCreate(memCtx, state, "struct tstream_bsd_writev_state");
+  state.req = req;
+  state.bsds = bsds;
+  state.started = true;
+  bsds.writer = req;
+  tallocSetDestructor(state, tstreamBsdWritevDestructor);
+  pending.state = state;
+  return req;
 }
 
 /* tstream_bsd_writev_handler(): complete once the kernel took everything. */
@@ -715,7 +788,7 @@ function tstreamBsdDisconnectRecv(req: TeventReq): { ret: number; perrno: number
 }
 
 /** tstream_bsd_ops */
-export const tstreamBsdOps: TstreamContextOps = Object.freeze({
+export const tstreamBsdOps: TstreamContextOps & TstreamReadvNowOp & TstreamWritevNowOp = Object.freeze({
   name: "bsd",
   pendingBytes: tstreamBsdPendingBytes,
   readvSend: tstreamBsdReadvSend,
@@ -724,6 +797,8 @@ export const tstreamBsdOps: TstreamContextOps = Object.freeze({
   writevRecv: tstreamBsdWritevRecv,
   disconnectSend: tstreamBsdDisconnectSend,
   disconnectRecv: tstreamBsdDisconnectRecv,
+  readvNow: tstreamBsdReadvNow,
+  writevNow: tstreamBsdWritevNow,
 });
 
 /* ---- public constructors ---- */
