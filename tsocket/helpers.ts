@@ -102,6 +102,10 @@ class TstreamReadvPduState {
   totalRead = 0;
   /* reading with the stream's readvNow: the immediate each read runs from */
   step: TeventImmediate | null = null;
+  /* the request's own destructor, run after readvPduReqDestructor */
+  reqDestructor: TallocDestructor<never> | null = null;
+  /* the request whose state this is */
+  req: TeventReq = null as unknown as TeventReq;
   constructor(readonly ev: TeventContext, readonly stream: TstreamContext,
               readonly nextVectorFn: TstreamReadvPduNextVectorFn, readonly nextVectorPrivate: unknown) {}
 }
@@ -129,17 +133,53 @@ function readvPduStepPossible(state: TstreamReadvPduState, vector: Uint8Array[],
 function readvPduStepStart(req: TeventReq, state: TstreamReadvPduState): void {
   let im = state.step;
   if (im === null) {
-    /* private to the request, not a talloc object (as teventReqPost's) */
-    im = new TeventImmediate();
+    /* private to the request, not a talloc object (as teventReqPost's):
+     * the one a finished PDU gave back (see readvPduStepRelease), or new */
+    im = spareStep;
+    if (im !== null) spareStep = null;
+    else im = new TeventImmediate();
     state.step = im;
-    const dn = req.dataNode;
-    if (dn !== null) dn.tcDestructor = readvPduStateDestructor as TallocDestructor<never>;
-    else tallocSetDestructor(state, readvPduStateDestructor);
+    /* the request going between two reads frees the stream: on the
+     * request's own destructor (a destructor on the state would give the
+     * state a talloc node of its own, costly on this path) */
+    const d = req.tcDestructor;
+    if (d !== null) {
+      state.reqDestructor = d;
+      req.tcDestructor = readvPduReqDestructor as TallocDestructor<never>;
+    } else {
+      const dn = req.dataNode;
+      if (dn !== null) dn.tcDestructor = readvPduStateDestructor as TallocDestructor<never>;
+      else tallocSetDestructor(state, readvPduStateDestructor);
+    }
   }
   const stream = state.stream;
   stream.readvReq = req;
   stream.readvStep = im;
-  scheduleImmediateInternal(im, state.ev, readvPduStepHandler, req);
+  scheduleImmediateInternal(im, state.ev, readvPduStepHandler, state);
+}
+
+/*
+ * A PDU that is over gives its immediate back for the next one (the common
+ * case: the next PDU is asked for from the callback), unless an immediate
+ * tracer is set (it might tell them apart).  The immediate may be running
+ * (the read that completed the PDU ran from it): it is only rescheduled.
+ */
+let spareStep: TeventImmediate | null = null;
+
+function readvPduStepRelease(state: TstreamReadvPduState): void {
+  const im = state.step as TeventImmediate;
+  if (im.ev !== null || state.ev.tracing.im.callback !== null) return;
+  state.step = null;
+  spareStep = im;
+}
+
+/* The PDU request is freed while in progress: the stream is free again; then what the request's destructor does. */
+function readvPduReqDestructor(req: TeventReq): number | void {
+  const state = req.data as TstreamReadvPduState;
+  const d = state.reqDestructor as ((r: TeventReq) => number | void) | null;
+  state.reqDestructor = null;
+  readvPduStateDestructor(state);
+  return d !== null ? d(req) : 0;
 }
 
 /* The PDU request goes (received or freed) between two reads: the stream is free again. */
@@ -155,11 +195,15 @@ function readvPduStateDestructor(state: TstreamReadvPduState): number {
   return 0;
 }
 
-function readvPduStepHandler(ev: TeventContext, im: TeventImmediate, req: TeventReq): void {
-  const state = req.data as TstreamReadvPduState;
+function readvPduStepHandler(ev: TeventContext, im: TeventImmediate, state: TstreamReadvPduState): void {
   const stream = state.stream;
-  stream.readvStep = null;
-  stream.readvReq = null;
+  if (stream.readvStep === im) {
+    stream.readvStep = null;
+    stream.readvReq = null;
+  }
+  const req = state.req;
+  /* teventReqReceived() while in progress: the state went without its destructor */
+  if (req.data !== state) return;
   const vector = state.vector as Uint8Array[];
   const readvNow = (stream.ops as TstreamReadvNowOp).readvNow as TstreamReadvNowFn;
   const n = readvNow(stream, ev, vector, state.count, false);
@@ -192,6 +236,7 @@ export function tstreamReadvPduSend<P>(memCtx: TallocCtx, ev: TeventContext, str
   const state = new TstreamReadvPduState(ev, stream, nextVectorFn as TstreamReadvPduNextVectorFn,
                                          nextVectorPrivate);
   const req = teventReqCreate(memCtx, state, "struct tstream_readv_pdu_state");
+  state.req = req;
   readvPduAskForNextVector(req);
   if (!teventReqIsInProgress(req)) return teventReqPost(req, ev);
   return req;
@@ -208,11 +253,13 @@ function readvPduAskForNextVector(req: TeventReq): void {
 
   const r = state.nextVectorFn(state.stream, state.nextVectorPrivate, state);
   if (r.ret === -1) {
+    if (state.step !== null) readvPduStepRelease(state);
     teventReqError(req, typeof r.errno === "number" ? r.errno : getErrno());
     return;
   }
   const count = r.count;
   if (count === 0) {
+    if (state.step !== null) readvPduStepRelease(state);
     teventReqDone(req);
     return;
   }

@@ -5,7 +5,7 @@ import {
   TeventContext, teventContextInit, teventCreateImmediate, TeventImmediate, teventLoopOnce, teventLoopUntil,
   teventLoopWait, TeventQueue, TstreamReadvNowOp,
   teventQueueCreate, teventQueueLength, TeventReq, teventReqCreate, teventReqDone,
-  teventReqError, teventReqIsInProgress, teventReqPost, teventReqSetCallback, teventScheduleImmediate,
+  teventReqError, teventReqIsInProgress, teventReqPost, teventReqReceived, teventReqSetCallback, teventScheduleImmediate,
   tsocketAddressInetFromStrings, TsocketAddress, tsocketAddressString, tsocketSimpleIntRecv, TstreamContext,
   TstreamContextOps, tstreamContextCreate, tstreamDisconnectRecv, tstreamDisconnectSend, tstreamPendingBytes, tstreamReadvPduQueueRecv,
   tstreamReadvPduQueueSend, tstreamReadvPduRecv, tstreamReadvPduSend, tstreamReadvRecv, tstreamReadvSend,
@@ -643,6 +643,47 @@ describe("tstream/tdgram helpers (tsocket_helpers.c)", function () {
       expect(calls).to.equal(0);
       expect(p2.calls).to.equal(2);
       tallocFree(req2);
+    });
+
+    it("a PDU asked for from the previous one's callback reads as usual; freeing the finished one, or receiving one in progress, leaves the stream right", async () => {
+      await writeNow(pduBytes("ab"));
+      await writeNow(pduBytes("cde"));
+      const p1 = new LenPdu("p1");
+      const p2 = new LenPdu("p2");
+      let req2: TeventReq | null = null;
+      let res2: { ret: number; perrno: number } | null = null;
+      const req1 = tstreamReadvPduSend(mem, ev, nb, lenPduNextVector, p1);
+      let res1: { ret: number; perrno: number } | null = null;
+      teventReqSetCallback(req1, (r) => {
+        res1 = tstreamReadvPduRecv(r);
+        /* not freed yet: the next PDU starts from inside the read that ended this one */
+        req2 = tstreamReadvPduSend(mem, ev, nb, lenPduNextVector, p2);
+        teventReqSetCallback(req2, (r2) => { res2 = tstreamReadvPduRecv(r2); tallocFree(r2); });
+      });
+      expect(await teventLoopOnce(ev)).to.equal(0); /* p1's header */
+      expect(await teventLoopOnce(ev)).to.equal(0); /* p1's body: done, p2 asked for */
+      expect(res1).to.deep.equal({ ret: 6, perrno: 0 });
+      expect(req2).to.not.equal(null);
+      expect(await teventLoopOnce(ev)).to.equal(0); /* p2's header */
+      expect(tallocFree(req1)).to.equal(0);
+      expect(nb.readvReq).to.equal(req2);
+      expect(await teventLoopOnce(ev)).to.equal(0); /* p2's body */
+      expect(res2).to.deep.equal({ ret: 7, perrno: 0 });
+      expect([p1.text(), p2.text()]).to.deep.equal(["ab", "cde"]);
+      expect(nb.readvReq).to.equal(null);
+      expect(ev.imHead).to.equal(null);
+      /* received while in progress (not what a caller does): the read that was due takes nothing */
+      await writeNow(pduBytes("xy"));
+      const p3 = new LenPdu("p3");
+      const req3 = tstreamReadvPduSend(mem, ev, nb, lenPduNextVector, p3);
+      expect(await teventLoopOnce(ev)).to.equal(0); /* p3's header */
+      teventReqReceived(req3);
+      expect(await teventLoopOnce(ev)).to.equal(0);
+      expect(nb.readvReq).to.equal(null);
+      expect(ev.imHead).to.equal(null);
+      expect(p3.calls).to.equal(2);
+      expect(tstreamPendingBytes(nb)).to.equal(2);
+      tallocFree(req3);
     });
   });
 
