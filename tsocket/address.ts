@@ -6,7 +6,9 @@
 // of address is written against tsocketAddressCreate() exactly as C code is
 // written against tsocket_address_create().
 
-import { TallocCtx, tallocSetName, tallocSteal } from "../lib/talloc";
+import {
+  TallocCtx, TallocDestructor, TallocLazyOwner, TallocNode, tallocSetName, TALLOC_NODE,
+} from "../lib/talloc";
 import {
   tsocketAddressBsdSockaddr, tsocketAddressInetAddrString, tsocketAddressInetPort,
   tsocketAddressInetSetPort, tsocketAddressIsInet, tsocketAddressIsUnix, tsocketAddressUnixPath,
@@ -27,20 +29,53 @@ export interface TsocketAddressOps {
  * C struct has no public constructor either); the free functions of the
  * public API are also methods here (API.md, "Objects with methods").
  */
-export class TsocketAddress {
+export class TsocketAddress implements TallocLazyOwner {
   static readonly tallocName = "struct tsocket_address";
+  /*
+   * An address is its own talloc node (as a TeventReq is), and its private
+   * data is its lazy child (TallocLazyOwner): a node is made for the data
+   * only when talloc is asked about it.  A received datagram's sender
+   * address is then two objects and its storage, no node objects.
+   */
+  /* talloc's chunk header (see TallocNode) */
+  declare tcParent: TallocNode | null;
+  declare tcChild: TallocNode | null;
+  declare tcNext: TallocNode | null;
+  declare tcPrev: TallocNode | null;
+  declare tcDestructor: TallocDestructor<never> | null;
+  declare tcFlags: number;
+  declare tcName: string | null;
+  /** @internal the private data's talloc node, once it has one (TallocLazyOwner) */
+  declare dataNode: TallocNode | null;
+  /** @internal the name the private data's node gets (TallocLazyOwner) */
+  declare typeName: string | undefined;
   /** Where the address was created (C's __location__); the port has no call sites, so a label. */
-  location: string;
-  readonly ops: TsocketAddressOps;
+  declare location: string;
+  declare readonly ops: TsocketAddressOps;
   /** The implementation's state (C's private_data): a talloc child of the address. */
-  readonly privateData: unknown;
+  declare readonly privateData: unknown;
 
   /** @internal use tsocketAddressCreate() */
   constructor(ops: TsocketAddressOps, privateData: unknown, location: string) {
+    this.tcParent = null;
+    this.tcChild = null;
+    this.tcNext = null;
+    this.tcPrev = null;
+    this.tcDestructor = null;
+    this.tcFlags = 0;
+    this.tcName = null;
+    this.dataNode = null;
+    this.typeName = undefined;
+    this.location = location;
     this.ops = ops;
     this.privateData = privateData;
-    this.location = location;
   }
+  /** @internal */
+  get tcPtr(): object { return this; }
+  /** @internal */
+  get [TALLOC_NODE](): TallocNode { return this; }
+  /** @internal the lazy child (TallocLazyOwner): the private data */
+  get data(): unknown { return this.privateData; }
 
   /** tsocket_address_string() */
   string(memCtx: TallocCtx): string | null {
@@ -111,9 +146,14 @@ export function tsocketAddressCreate<T>(memCtx: TallocCtx, ops: TsocketAddressOp
     throw new TypeError("tsocketAddressCreate: ops must have string() and copy()");
   }
   const addr = new TsocketAddress(ops, privateData, location);
-  tallocSteal(memCtx, addr);
+  TallocNode.attachNew(memCtx, addr);
   if (privateData !== null && (typeof privateData === "object" || typeof privateData === "function")) {
-    tallocSteal(addr, privateData as object);
+    /* usually the data is the address's lazy child (no node of its own) */
+    if ((type === undefined || typeof type === "string") && TallocNode.attachLazy(addr, privateData as object)) {
+      addr.typeName = type;
+      return addr;
+    }
+    addr.dataNode = TallocNode.adopt(addr, privateData as object);
     if (type !== undefined) tallocSetName(privateData as object, type);
   }
   return addr;

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import {
-  EINVAL, getErrno, setErrno, tallocFree, tallocGetName, tallocIsFreed, tallocNew, tallocParent,
-  tallocSetDestructor, tallocTotalBlocks, TsocketAddress, TsocketAddressOps, tsocketAddressCopy,
+  EINVAL, getErrno, setErrno, tallocChildren, tallocFree, tallocGetName, tallocIsFreed, tallocNew, tallocParent,
+  tallocSetDestructor, tallocSteal, tallocTotalBlocks, TsocketAddress, TsocketAddressOps, tsocketAddressCopy,
   tsocketAddressCreate, tsocketAddressInetFromStrings, tsocketAddressString, tsocketAddressUnixFromPath,
 } from "../../index";
 
@@ -39,6 +39,48 @@ describe("tsocket_address, generic half (tsocket.c)", () => {
     expect(tallocTotalBlocks(addr)).to.equal(2); /* C: talloc_total_blocks(addr) == 2 */
     expect(tsocketAddressString(addr, mem)).to.equal("counter:41");
     expect(addr.string(mem)).to.equal("counter:41");
+  });
+
+  it("the state is a talloc child of the address in every respect: children, name, free, destructor, steal", () => {
+    /* the address is its own node and its state gets one only when asked
+     * (as a TeventReq's): every talloc question answers as in C */
+    const s1 = new CounterAddr(1);
+    const a1 = tsocketAddressCreate(mem, counterOps, s1, "struct counter_addr");
+    expect(tallocChildren(mem)).to.include(a1);
+    expect(tallocChildren(a1)).to.deep.equal([s1]);
+    expect(tallocGetName(a1)).to.equal("struct tsocket_address");
+    tallocFree(a1);
+    expect(tallocIsFreed(s1)).to.equal(true);
+    expect(tallocGetName(s1)).to.equal("struct counter_addr");
+
+    const s2 = new CounterAddr(2);
+    const a2 = tsocketAddressCreate(mem, counterOps, s2, "struct counter_addr");
+    let ran = 0;
+    tallocSetDestructor(s2, () => { ran++; });
+    tallocFree(a2);
+    expect([ran, tallocIsFreed(s2)]).to.deep.equal([1, true]);
+
+    const s3 = new CounterAddr(3);
+    const a3 = tsocketAddressCreate(mem, counterOps, s3);
+    const other = tallocNew(mem);
+    tallocSteal(other, s3);
+    expect(tallocParent(s3)).to.equal(other);
+    expect(tallocTotalBlocks(a3)).to.equal(1);
+    tallocFree(a3);
+    expect(tallocIsFreed(s3)).to.equal(false);
+    tallocFree(other);
+    expect(tallocIsFreed(s3)).to.equal(true);
+
+    /* a frozen state, and one that already has a parent */
+    const s4 = Object.freeze(new CounterAddr(4));
+    const a4 = tsocketAddressCreate(mem, counterOps, s4, "struct counter_addr");
+    expect([tallocParent(s4), tallocGetName(s4), tallocTotalBlocks(a4)]).to.deep.equal([a4, "struct counter_addr", 2]);
+    const s5 = new CounterAddr(5);
+    tallocSteal(mem, s5);
+    const a5 = tsocketAddressCreate(mem, counterOps, s5);
+    expect([tallocParent(s5), tallocTotalBlocks(a5)]).to.deep.equal([a5, 2]);
+    tallocFree(a5);
+    expect(tallocIsFreed(s5)).to.equal(true);
   });
 
   it("copy goes through ops.copy and lands on the new memCtx (checked against libsamba-sockets)", () => {

@@ -37,12 +37,26 @@ export interface TsocketAddressResult {
 
 /**
  * struct tsocket_address_bsd: the private data of a BSD address.  `u` is the
- * union of sockaddr_in/_in6/_un/_storage (128 bytes, zero beyond what was
- * copied in), `saSocklen` the length given when the address was made.
+ * union of sockaddr_in/_in6/_un/_storage, zero beyond what was copied in,
+ * `saSocklen` the length given when the address was made.  C's union is
+ * 128 bytes; here `u` is only as long as the structure of its family
+ * (16 bytes for AF_INET, 28 for AF_INET6, 110 for AF_UNIX; 128 for an
+ * address with no family), one garbage object less per received datagram.
+ * No reader looks beyond the structure of the family, so nothing seen
+ * changes (sun_path is read up to a NUL, at most its 108 bytes, as before).
  */
 export class TsocketAddressBsd {
   saSocklen = 0;
-  readonly u = new Uint8Array(SIZEOF_SOCKADDR_STORAGE);
+  /**
+   * @internal `u` is shared with other addresses (a UDP socket's sender
+   * addresses share the bytes of the last sender, see tsocket/bsd/dgram.ts):
+   * whatever changes u copies it first (copy on write).
+   */
+  shared = false;
+  readonly u: Uint8Array;
+  constructor(u?: Uint8Array) {
+    this.u = u === undefined ? new Uint8Array(SIZEOF_SOCKADDR_STORAGE) : u;
+  }
 
   /** sa_family, in host (little-endian) byte order as Linux stores it. */
   get family(): number {
@@ -157,8 +171,11 @@ export function tsocketAddressBsdFromSockaddr(memCtx: TallocCtx, sa: Uint8Array,
   if (len > sa.byteLength) {
     return fail(EINVAL); /* C would read beyond the buffer */
   }
-  const bsda = new TsocketAddressBsd();
-  bsda.u.set(sa.subarray(0, len));
+  /* AF_INET and AF_INET6 keep exactly their structure; sa may be a
+   * Buffer, whose slice() would not copy */
+  const u = new Uint8Array(family === AF_UNIX ? SIZEOF_SOCKADDR_UN : len);
+  u.set(sa.subarray(0, len));
+  const bsda = new TsocketAddressBsd(u);
   bsda.saSocklen = len;
   const addr = tsocketAddressCreate(memCtx, tsocketAddressBsdOps, bsda,
                                     "struct tsocket_address_bsd", "tsocketAddressBsdFromSockaddr");
@@ -756,6 +773,10 @@ export function tsocketAddressInetSetPort(addr: TsocketAddress, port: number): n
   switch (bsda.family) {
     case AF_INET:
     case AF_INET6:
+      if (bsda.shared) {
+        (bsda as { u: Uint8Array }).u = bsda.u.slice(); /* copy on write */
+        bsda.shared = false;
+      }
       bsda.u[2] = port >> 8;
       bsda.u[3] = port & 0xff;
       return 0;

@@ -55,7 +55,7 @@ import { TsocketAddress, tsocketAddressCreate } from "../address";
 import { TdgramContext, tdgramContextCreate, TdgramContextOps } from "../dgram";
 import { tsocketSimpleIntRecv } from "../simple";
 import {
-  AF_INET, AF_INET6, AF_UNIX, TsocketAddressBsd, tsocketAddressBsdFromSockaddr, tsocketAddressBsdOps,
+  AF_INET, AF_INET6, AF_UNIX, TsocketAddressBsd, tsocketAddressBsdOps,
   tsocketAddressInetAddrString,
   tsocketAddressInetFromStrings, tsocketAddressInetPort, tsocketAddressUnixFromPath, tsocketAddressUnixPath,
 } from "./address";
@@ -388,7 +388,14 @@ function srcAddress(bsds: TdgramBsd, memCtx: TallocCtx, from: dgram.RemoteInfo |
    * strings: a peer seen before is not parsed again (the same bytes) */
   const c = bsds.srcCache;
   if (c !== null && c.port === from.port && c.address === from.address && c.family === from.family) {
-    return tsocketAddressBsdFromSockaddr(memCtx, c.sa, c.socklen).addr;
+    /* what tsocketAddressBsdFromSockaddr(memCtx, c.sa, c.socklen) makes,
+     * without checking again bytes it made itself, and sharing them (copy
+     * on write: only tsocketAddressInetSetPort changes an address) */
+    const bsda = new TsocketAddressBsd(c.sa);
+    bsda.saSocklen = c.socklen;
+    bsda.shared = true;
+    return tsocketAddressCreate(memCtx, tsocketAddressBsdOps, bsda, "struct tsocket_address_bsd",
+                                "tsocketAddressBsdFromSockaddr");
   }
   const addr = tsocketAddressInetFromStrings(memCtx, from.family === "IPv6" ? "ipv6" : "ipv4",
                                              from.address, from.port).addr;
@@ -543,15 +550,6 @@ function bsdSendStart(bsds: TdgramBsd, buf: Uint8Array, len: number, dst: Tsocke
   }
   const data = Buffer.from(buf.buffer, buf.byteOffset, len);
   const op = new SendOp();
-  const finish = (err: unknown, errnoOf: (e: unknown) => number): void => {
-    if (op.done) return;
-    op.done = true;
-    if (err !== null && err !== undefined) {
-      op.errno = errnoOf(err);
-    } else {
-      op.ret = len;
-    }
-  };
   if (bsds.udp !== null) {
     const udp = bsds.udp;
     let port = 0;
@@ -569,27 +567,33 @@ function bsdSendStart(bsds: TdgramBsd, buf: Uint8Array, len: number, dst: Tsocke
     if (dbsda === null && !bsds.connected) return EDESTADDRREQ;
     fd.sending++;
     const cb = (err: Error | null): void => {
-      finish(err, (e) => errnoFromNodeError(e, EIO));
+      finishSend(op, len, err, udpSendErrno);
       sendSettled(bsds, fd);
     };
     let thrown: unknown = null;
     /* C's sendto() says at once whether it sent: node:dgram sends at once
      * too but reports it from process.nextTick; those ticks are run now, so
      * a datagram the kernel took completes the request from its _send (C's
-     * fast path), and only a queued send waits for the socket */
-    const ticks = captureTicks(() => {
-      try {
-        if (dbsda === null) udp.send(data, 0, len, cb);
-        else udp.send(data, 0, len, port, host, cb);
-      } catch (e) {
-        thrown = e;
-      }
-    });
+     * fast path), and only a queued send waits for the socket
+     * (captureTicks written out: no closure per send) */
+    const nextTick = process.nextTick;
+    const outer = tickSink;
+    tickSink = null;
+    let ticks: TickList | null = null;
+    try {
+      ticks = beginCapture();
+      if (dbsda === null) udp.send(data, 0, len, cb);
+      else udp.send(data, 0, len, port, host, cb);
+    } catch (e) {
+      thrown = e;
+    } finally {
+      endCapture(outer, nextTick);
+    }
     if (thrown !== null) {
       fd.sending--;
       return errnoFromNodeError(thrown, EINVAL);
     }
-    runTicks(ticks);
+    runTicks(ticks!);
     return op;
   }
   if (bsds.unix !== null) {
@@ -609,7 +613,7 @@ function bsdSendStart(bsds: TdgramBsd, buf: Uint8Array, len: number, dst: Tsocke
     const implicit = dbsda === null;
     let sync = true;
     const cb = (err: Error | undefined): void => {
-      finish(err, errnoFromUnixError);
+      finishSend(op, len, err, errnoFromUnixError);
       if (implicit && (op.errno === ECONNREFUSED || op.errno === ENOENT)) {
         /* the peer is gone (its path removed or not): the kernel reports
          * ECONNREFUSED and dissolves the association (checked: then ENOTCONN) */
@@ -622,13 +626,28 @@ function bsdSendStart(bsds: TdgramBsd, buf: Uint8Array, len: number, dst: Tsocke
     try {
       bsds.unix.sendTo(data, 0, len, path, cb);
     } catch (e) {
-      finish(e, errnoFromUnixError);
+      finishSend(op, len, e, errnoFromUnixError);
     }
     sync = false;
     if (op.done) fd.sending--;
     return op;
   }
   return EBADF;
+}
+
+/* The outcome of a send handed to Node.js (the first report counts). */
+function finishSend(op: SendOp, len: number, err: unknown, errnoOf: (e: unknown) => number): void {
+  if (op.done) return;
+  op.done = true;
+  if (err !== null && err !== undefined) {
+    op.errno = errnoOf(err);
+  } else {
+    op.ret = len;
+  }
+}
+
+function udpSendErrno(e: unknown): number {
+  return errnoFromNodeError(e, EIO);
 }
 
 /* a send handed to Node.js has finished: the descriptor is writable again */
@@ -735,33 +754,65 @@ function udpConnect(udp: dgram.Socket, port: number, host: string): number {
   return errno;
 }
 
-type Tick = [(...a: unknown[]) => void, unknown[]];
-let tickSink: Tick[] | null = null;
-function sinkTick(fn: (...a: unknown[]) => void, ...args: unknown[]): void {
-  (tickSink as Tick[]).push([fn, args]);
+type TickFn = (...a: unknown[]) => void;
+/*
+ * The process.nextTick() calls being captured, flat, five slots each: the
+ * function, its number of arguments (-1: slot 3 holds them as an array),
+ * then up to three arguments (a send is one tick with two: no garbage per
+ * tick).  The lists are reused (tickLists) once run.
+ */
+type TickList = unknown[];
+let tickSink: TickList | null = null;
+const tickLists: TickList[] = [];
+function sinkTick(fn: TickFn, a?: unknown, b?: unknown, c?: unknown): void {
+  const sink = tickSink as TickList;
+  const n = arguments.length - 1;
+  if (n <= 3) sink.push(fn, n, a, b, c);
+  // eslint-disable-next-line prefer-rest-params
+  else sink.push(fn, -1, Array.prototype.slice.call(arguments, 1), undefined, undefined);
+}
+
+/* Start keeping the process.nextTick callbacks (to be run by runTicks); endCapture() restores. */
+function beginCapture(): TickList {
+  const list = tickLists.pop() ?? [];
+  tickSink = list;
+  process.nextTick = sinkTick as typeof process.nextTick;
+  return list;
+}
+
+function endCapture(outer: TickList | null, nextTick: typeof process.nextTick): void {
+  tickSink = outer;
+  process.nextTick = nextTick;
 }
 
 /* Run fn, keeping the process.nextTick callbacks it schedules (to be run by runTicks). */
-function captureTicks(fn: () => void): Tick[] | null {
+function captureTicks(fn: () => void): TickList {
   const nextTick = process.nextTick;
   const outer = tickSink;
   tickSink = null;
-  process.nextTick = sinkTick as typeof process.nextTick;
-  let ticks: Tick[] | null;
   try {
-    tickSink = [];
+    const list = beginCapture();
     fn();
+    return list;
   } finally {
-    ticks = tickSink;
-    tickSink = outer;
-    process.nextTick = nextTick;
+    endCapture(outer, nextTick);
   }
-  return ticks !== null && ticks.length > 0 ? ticks : null;
 }
 
-function runTicks(ticks: Tick[] | null): void {
-  if (ticks === null) return;
-  for (const [fn, args] of ticks) fn(...args);
+/* Run the kept callbacks in order, then give the list back for reuse. */
+function runTicks(list: TickList): void {
+  for (let i = 0; i < list.length; i += 5) {
+    const fn = list[i] as TickFn;
+    switch (list[i + 1] as number) {
+      case 0: fn(); break;
+      case 1: fn(list[i + 2]); break;
+      case 2: fn(list[i + 2], list[i + 3]); break;
+      case 3: fn(list[i + 2], list[i + 3], list[i + 4]); break;
+      default: fn(...(list[i + 2] as unknown[])); break;
+    }
+  }
+  list.length = 0;
+  tickLists.push(list);
 }
 
 /* tdgram_bsd_dgram_socket() */

@@ -465,6 +465,22 @@ describe("tsocket_address, BSD half (tsocket_bsd.c)", () => {
       expect(tsocketAddressBsdSockaddr(v4, new Uint8Array(20), -1)).to.equal(-1);
     });
 
+    it("keeps a copy of the bytes: changing the caller's buffer (a Uint8Array or a Buffer) afterwards changes no address", () => {
+      for (const mk of [(h: string): Uint8Array => unhex(h), (h: string): Uint8Array => Buffer.from(h, "hex")]) {
+        const b4 = mk(IN);
+        const a4 = tsocketAddressBsdFromSockaddr(mem, b4, 16).addr!;
+        const b6 = mk(IN6);
+        const a6 = tsocketAddressBsdFromSockaddr(mem, b6, 28).addr!;
+        const bu = mk("010070");
+        const au = tsocketAddressBsdFromSockaddr(mem, bu, 3).addr!;
+        b4.fill(0xff);
+        b6.fill(0xff);
+        bu.fill(0xff);
+        expect([sockaddrOf(a4), sockaddrOf(a6), sockaddrOf(au)]).to.deep.equal([IN, IN6, "010070"]);
+        expect(tsocketAddressUnixPath(au, mem)).to.equal("p");
+      }
+    });
+
     it("copy keeps the stored length and bytes (checked against libsamba-sockets)", () => {
       const a = from("010070", 3).addr!;
       const c = a.copy(mem)!;

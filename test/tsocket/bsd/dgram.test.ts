@@ -121,6 +121,38 @@ describe("tdgram BSD backend (tsocket_bsd.c) over real sockets", () => {
       expect([r.ret, r.data, r.src]).to.deep.equal([3, "six", `ipv6:::1:${pa}`]);
     });
 
+    it("each received datagram has its own sender address, a value: changing the port of one changes no other, nor what later datagrams report", async () => {
+      const pa = freePort();
+      const pb = freePort();
+      const a = udp(ip("ipv4", "127.0.0.1", pa));
+      const b = udp(ip("ipv4", "127.0.0.1", pb));
+      const dst = ip("ipv4", "127.0.0.1", pb);
+      const srcs: TsocketAddress[] = [];
+      for (let i = 0; i < 3; i++) {
+        expect(await sendto(a, text(`d${i}`), dst)).to.deep.equal([2, 0]);
+        const r = await recvfrom(b);
+        expect([r.data, r.src]).to.deep.equal([`d${i}`, `ipv4:127.0.0.1:${pa}`]);
+        srcs.push(r.addr!);
+      }
+      expect(srcs[1]).to.not.equal(srcs[2]);
+      expect(srcs[1].inetSetPort(7)).to.equal(0);
+      expect(srcs.map((x) => tsocketAddressString(x, mem))).to.deep.equal([
+        `ipv4:127.0.0.1:${pa}`, "ipv4:127.0.0.1:7", `ipv4:127.0.0.1:${pa}`,
+      ]);
+      const sa = new Uint8Array(16);
+      expect(srcs[2].bsdSockaddr(sa, 16)).to.equal(16);
+      expect(Array.from(sa)).to.deep.equal([2, 0, pa >> 8, pa & 0xff, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+      expect(await sendto(a, text("d3"), dst)).to.deep.equal([2, 0]);
+      const r = await recvfrom(b);
+      expect([r.data, r.src]).to.deep.equal(["d3", `ipv4:127.0.0.1:${pa}`]);
+      /* a copy of a received address is a value too */
+      const c = srcs[2].copy(mem)!;
+      expect(c.inetSetPort(9)).to.equal(0);
+      expect([tsocketAddressString(c, mem), tsocketAddressString(srcs[2], mem)]).to.deep.equal([
+        "ipv4:127.0.0.1:9", `ipv4:127.0.0.1:${pa}`,
+      ]);
+    });
+
     it("a wildcard local with port 0 is left to the kernel: the datagram leaves from an ephemeral port", async () => {
       const pb = freePort();
       const b = udp(ip("ipv4", "127.0.0.1", pb));
