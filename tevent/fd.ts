@@ -15,7 +15,7 @@ import { Duplex } from "node:stream";
 import { EAGAIN, EBADF, EINVAL, EPIPE, errnoFromNodeError, setErrno } from "../lib/errno";
 import { TallocCtx, tallocFree, tallocSetDestructor, tallocSteal } from "../lib/talloc";
 import {
-  checkContext, checkFunction, FdSource, TeventContext, TeventFd, TeventFdCloseFn, TeventFdHandler,
+  checkTag, checkContext, checkFunction, FdSource, TeventContext, TeventFd, TeventFdCloseFn, TeventFdHandler,
   traceEvent, TEVENT_EVENT_TRACE_ATTACH, TEVENT_EVENT_TRACE_BEFORE_HANDLER, TEVENT_EVENT_TRACE_DETACH,
   TEVENT_FD_READ, TEVENT_FD_WRITE,
 } from "./internal";
@@ -404,7 +404,7 @@ export function teventFdSetAutoClose(fde: TeventFd): void {
 /** tevent_fd_set_tag() / tevent_fd_get_tag() */
 export function teventFdSetTag(fde: TeventFd, tag: number): void {
   checkFde(fde, "teventFdSetTag");
-  if (typeof tag !== "number") throw new TypeError("teventFdSetTag: tag must be a number");
+  checkTag(tag, "teventFdSetTag");
   fde.tag = tag;
 }
 export function teventFdGetTag(fde: TeventFd): number {
@@ -428,7 +428,7 @@ export function teventFdGetStream(fde: TeventFd): Duplex {
  * (EAGAIN when nothing is buffered yet).
  */
 export function teventFdRead(fde: TeventFd, buf: Uint8Array, count: number = buf.length): number {
-  if (!(fde instanceof TeventFd)) throw new TypeError("teventFdRead: fde must be a TeventFd");
+  checkFde(fde, "teventFdRead");
   if (fde.destroyed) {
     setErrno(EBADF);
     return -1;
@@ -445,7 +445,7 @@ export function teventFdRead(fde: TeventFd, buf: Uint8Array, count: number = buf
  * (EAGAIN while Node's buffer is full, EPIPE once the stream is closed).
  */
 export function teventFdWrite(fde: TeventFd, buf: Uint8Array, count: number = buf.length): number {
-  if (!(fde instanceof TeventFd)) throw new TypeError("teventFdWrite: fde must be a TeventFd");
+  checkFde(fde, "teventFdWrite");
   if (fde.destroyed) {
     setErrno(EBADF);
     return -1;

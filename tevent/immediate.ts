@@ -7,7 +7,7 @@
 
 import { TallocCtx, tallocFree, tallocSetDestructor, tallocSteal, TALLOC_NODE, TallocNode } from "../lib/talloc";
 import {
-  AnyFn, checkContext, ImmediateEntry, TeventContext, TeventEventTracePoint, TeventImmediate, TeventImmediateHandler,
+  checkTag, AnyFn, checkContext, ImmediateEntry, TeventContext, TeventEventTracePoint, TeventImmediate, TeventImmediateHandler,
   TEVENT_EVENT_TRACE_ATTACH, TEVENT_EVENT_TRACE_BEFORE_HANDLER, TEVENT_EVENT_TRACE_DETACH,
 } from "./internal";
 
@@ -146,7 +146,7 @@ export function cancelPosted(req: ImmediateEntry): void {
 /** tevent_immediate_set_tag() / tevent_immediate_get_tag() */
 export function teventImmediateSetTag(im: TeventImmediate, tag: number): void {
   if (!(im instanceof TeventImmediate)) throw new TypeError("teventImmediateSetTag: im must be a TeventImmediate");
-  if (typeof tag !== "number") throw new TypeError("teventImmediateSetTag: tag must be a number");
+  checkTag(tag, "teventImmediateSetTag");
   im.tag = tag;
 }
 export function teventImmediateGetTag(im: TeventImmediate): number {

@@ -260,6 +260,11 @@ export function checkContext(ev: unknown, fn: string): asserts ev is TeventConte
   }
 }
 
+/* The tag functions of every event kind: C's tag is a uint64_t. */
+export function checkTag(tag: unknown, fn: string): void {
+  if (typeof tag !== "number") throw new TypeError(`${fn}: tag must be a number`);
+}
+
 export function checkFunction(fn: unknown, what: string): void {
   if (typeof fn !== "function") throw new TypeError(`${what} must be a function`);
 }

@@ -6,7 +6,7 @@
 import { TallocCtx, tallocFree, tallocIsFreed, tallocSetDestructor, tallocSteal, TALLOC_NODE, TallocNode } from "../lib/talloc";
 import { teventCreateImmediate, teventScheduleImmediate } from "./immediate";
 import {
-  TeventContext, TeventImmediate, traceEvent,
+  checkTag, TeventContext, TeventImmediate, traceEvent,
   TEVENT_EVENT_TRACE_ATTACH, TEVENT_EVENT_TRACE_BEFORE_HANDLER, TEVENT_EVENT_TRACE_DETACH,
 } from "./internal";
 import { TeventReq, teventReqCreate, teventReqDone, teventReqIsError, teventReqOom, teventReqPost,
@@ -202,7 +202,7 @@ export function teventQueueEntryUntrigger(entry: TeventQueueEntry): void {
 /** tevent_queue_entry_set_tag() / tevent_queue_entry_get_tag() */
 export function teventQueueEntrySetTag(entry: TeventQueueEntry, tag: number): void {
   if (!(entry instanceof TeventQueueEntry)) throw new TypeError("teventQueueEntrySetTag: entry must be a TeventQueueEntry");
-  if (typeof tag !== "number") throw new TypeError("teventQueueEntrySetTag: tag must be a number");
+  checkTag(tag, "teventQueueEntrySetTag");
   entry.tag = tag;
 }
 export function teventQueueEntryGetTag(entry: TeventQueueEntry): number {

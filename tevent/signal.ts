@@ -9,7 +9,7 @@ import { constants as osConstants } from "node:os";
 import { EINVAL, setErrno } from "../lib/errno";
 import { TallocCtx, tallocFree, tallocSetDestructor, tallocSteal } from "../lib/talloc";
 import {
-  checkContext, checkFunction, TeventContext, TeventSignal, TeventSignalHandler, traceEvent,
+  checkTag, checkContext, checkFunction, TeventContext, TeventSignal, TeventSignalHandler, traceEvent,
   TEVENT_EVENT_TRACE_ATTACH, TEVENT_EVENT_TRACE_BEFORE_HANDLER, TEVENT_EVENT_TRACE_DETACH,
 } from "./internal";
 
@@ -138,7 +138,7 @@ export function teventAddSignal<P>(ev: TeventContext, memCtx: TallocCtx, signum:
 /** tevent_signal_set_tag() / tevent_signal_get_tag() */
 export function teventSignalSetTag(se: TeventSignal, tag: number): void {
   if (!(se instanceof TeventSignal)) throw new TypeError("teventSignalSetTag: se must be a TeventSignal");
-  if (typeof tag !== "number") throw new TypeError("teventSignalSetTag: tag must be a number");
+  checkTag(tag, "teventSignalSetTag");
   se.tag = tag;
 }
 export function teventSignalGetTag(se: TeventSignal): number {

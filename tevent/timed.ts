@@ -4,7 +4,7 @@ import { TallocCtx, tallocFree, tallocSetDestructor, tallocSteal } from "../lib/
 import { EBADF, setErrno } from "../lib/errno";
 import { Timeval } from "../lib/types";
 import {
-  checkContext, checkFunction, TeventContext, TeventTimer, TeventTimerHandler, traceEvent,
+  checkTag, checkContext, checkFunction, TeventContext, TeventTimer, TeventTimerHandler, traceEvent,
   TEVENT_EVENT_TRACE_ATTACH, TEVENT_EVENT_TRACE_BEFORE_HANDLER, TEVENT_EVENT_TRACE_DETACH,
 } from "./internal";
 
@@ -195,7 +195,7 @@ export function teventUpdateTimer(te: TeventTimer, nextEvent: Timeval): void {
 /** tevent_timer_set_tag() / tevent_timer_get_tag() */
 export function teventTimerSetTag(te: TeventTimer, tag: number): void {
   if (!(te instanceof TeventTimer)) throw new TypeError("teventTimerSetTag: te must be a TeventTimer");
-  if (typeof tag !== "number") throw new TypeError("teventTimerSetTag: tag must be a number");
+  checkTag(tag, "teventTimerSetTag");
   te.tag = tag;
 }
 export function teventTimerGetTag(te: TeventTimer): number {
