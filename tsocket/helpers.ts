@@ -102,8 +102,6 @@ class TstreamReadvPduState {
   totalRead = 0;
   /* reading with the stream's readvNow: the immediate each read runs from */
   step: TeventImmediate | null = null;
-  /* the request's own destructor, run after readvPduReqDestructor */
-  reqDestructor: TallocDestructor<never> | null = null;
   /* the request whose state this is */
   req: TeventReq = null as unknown as TeventReq;
   constructor(readonly ev: TeventContext, readonly stream: TstreamContext,
@@ -139,18 +137,10 @@ function readvPduStepStart(req: TeventReq, state: TstreamReadvPduState): void {
     if (im !== null) spareStep = null;
     else im = new TeventImmediate();
     state.step = im;
-    /* the request going between two reads frees the stream: on the
-     * request's own destructor (a destructor on the state would give the
-     * state a talloc node of its own, costly on this path) */
-    const d = req.tcDestructor;
-    if (d !== null) {
-      state.reqDestructor = d;
-      req.tcDestructor = readvPduReqDestructor as TallocDestructor<never>;
-    } else {
-      const dn = req.dataNode;
-      if (dn !== null) dn.tcDestructor = readvPduStateDestructor as TallocDestructor<never>;
-      else tallocSetDestructor(state, readvPduStateDestructor);
-    }
+    /* the request going (received or freed) between two reads frees the stream */
+    const dn = req.dataNode;
+    if (dn !== null) dn.tcDestructor = readvPduStateDestructor as TallocDestructor<never>;
+    else tallocSetDestructor(state, readvPduStateDestructor);
   }
   const stream = state.stream;
   stream.readvReq = req;
@@ -173,14 +163,6 @@ function readvPduStepRelease(state: TstreamReadvPduState): void {
   spareStep = im;
 }
 
-/* The PDU request is freed while in progress: the stream is free again; then what the request's destructor does. */
-function readvPduReqDestructor(req: TeventReq): number | void {
-  const state = req.data as TstreamReadvPduState;
-  const d = state.reqDestructor as ((r: TeventReq) => number | void) | null;
-  state.reqDestructor = null;
-  readvPduStateDestructor(state);
-  return d !== null ? d(req) : 0;
-}
 
 /* The PDU request goes (received or freed) between two reads: the stream is free again. */
 function readvPduStateDestructor(state: TstreamReadvPduState): number {
@@ -202,8 +184,6 @@ function readvPduStepHandler(ev: TeventContext, im: TeventImmediate, state: Tstr
     stream.readvReq = null;
   }
   const req = state.req;
-  /* teventReqReceived() while in progress: the state went without its destructor */
-  if (req.data !== state) return;
   const vector = state.vector as Uint8Array[];
   const readvNow = (stream.ops as TstreamReadvNowOp).readvNow as TstreamReadvNowFn;
   const n = readvNow(stream, ev, vector, state.count, false);
