@@ -389,14 +389,15 @@ function reqPost(req: TeventReq, ev: TeventContext): void {
    * the request itself waits on the list (C's trigger is private to the
    * request: only the trace callbacks could tell, and they are shown one) */
   schedulePosted(req, ev);
-  /* C's trigger is a talloc child of the request, freed with it even after
-   * tevent_req_received() removed the request's destructor: a received
-   * request that is posted and then freed must not call back */
-  if (req.tcDestructor === null) req.tcDestructor = postedReceivedDestructor as TallocDestructor<never>;
 }
 
-function postedReceivedDestructor(req: TeventReq): number {
-  cancelPosted(req);
+/*
+ * What stays of the request's destructor once it is received.  C's trigger
+ * is a talloc child of the request, freed with it: a received request that
+ * is posted again and then freed must not call back.
+ */
+function receivedDestructor(req: TeventReq): number {
+  if (req.ev !== null) cancelPosted(req);
   return 0;
 }
 
@@ -438,7 +439,8 @@ export function teventReqReceived(req: TeventReq): void {
 }
 
 function reqReceived(req: TeventReq): void {
-  req.tcDestructor = null; /* talloc_set_destructor(req, NULL) */
+  /* talloc_set_destructor(req, NULL); the trigger still goes with the request */
+  req.tcDestructor = receivedDestructor as TallocDestructor<never>;
   const x = req.extra;
   if (x !== null) {
     x.privatePrint = null;
