@@ -511,10 +511,21 @@ export function fdPruneReady(ev: TeventContext): void {
   }
 }
 
-/** True when a queued fd event is ready for fewer conditions than it watches. */
-export function fdNeedsSample(ev: TeventContext): boolean {
-  for (let fde = ev.readyHead; fde !== null; fde = fde.readyNext) {
-    if ((fde.source.poll() & fde.flags) !== fde.flags) return true;
+/**
+ * The loop's look at the ready list before it waits, in one pass: with
+ * sample true, return true at the first queued fd event ready for fewer
+ * conditions than it watches (nothing pruned: every event before it is
+ * ready for all of them); otherwise prune as fdPruneReady() and return false.
+ */
+export function fdPruneOrSample(ev: TeventContext, sample: boolean): boolean {
+  for (let fde = ev.readyHead; fde !== null;) {
+    const next: TeventFd | null = fde.readyNext;
+    const ready = fde.source.poll() & fde.flags;
+    if (ready !== fde.flags) {
+      if (sample) return true;
+      if (ready === 0) readyRemove(ev, fde);
+    }
+    fde = next;
   }
   return false;
 }

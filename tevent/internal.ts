@@ -94,6 +94,8 @@ export class TeventContext {
 
   /* loops of this context waiting for Node (each has its own wake-up) */
   waiters: Array<() => void> = [];
+  /* the timer of the loops' waits (tevent.ts), null until a loop waits */
+  waitTimer: unknown = null;
 
   freed = false;
   /* bumped whenever any loop of this context handled an event */
@@ -116,14 +118,21 @@ export class TeventContext {
     this.sigPipe = false;
     this.nestingAllowed = false;
     this.freed = false;
+    this.waitTimer = null;
   }
 
   /** Wake every loop of this context that waits in Node. */
   wake(): void {
     const w = this.waiters;
-    if (w.length === 0) return;
+    const n = w.length;
+    if (n === 0) return;
+    if (n === 1) {
+      /* the common case, one loop: taken off the list first, as below */
+      (w.pop() as () => void)();
+      return;
+    }
     this.waiters = [];
-    for (let i = 0; i < w.length; i++) w[i]();
+    for (let i = 0; i < n; i++) w[i]();
   }
 }
 

@@ -16,7 +16,7 @@
 
 import { ELOOP, EINVAL, setErrno } from "../lib/errno";
 import { TallocCtx, tallocSetDestructor, tallocSteal } from "../lib/talloc";
-import { fdDispatchOne, fdNeedsSample, fdPruneReady, fdsDetachAll } from "./fd";
+import { fdDispatchOne, fdPruneOrSample, fdsDetachAll } from "./fd";
 import { immediatesDetachAll, loopImmediate } from "./immediate";
 import {
   checkContext, TeventContext, tracePoint,
@@ -24,7 +24,7 @@ import {
   TEVENT_TRACE_BEFORE_WAIT,
 } from "./internal";
 import { checkSignals, signalsDetachAll } from "./signal";
-import { loopTimerDelay, teventTimevalCurrent, timersDetachAll } from "./timed";
+import { loopTimerDelay, nowUsec, teventTimevalCurrent, timersDetachAll } from "./timed";
 
 export { TeventContext };
 
@@ -101,75 +101,70 @@ function delayToMs(tv: { tv_sec: number; tv_usec: number }): number {
 }
 
 /*
- * The timeout of a context's waits.  A loop waits and is woken thousands
- * of times a second (a ping-pong waits once per message): rather than a new
- * Node timer each time, one timer per context is re-armed (refresh) for the
- * next wait of the same length, and when the wait is woken it is only
- * unref'd (it no longer holds the process; if it still fires, nobody waits
- * on it and it does nothing).  A second loop waiting at the same time, or
- * another length, gets a timer of its own.
+ * How a loop waits.  A loop waits and is woken thousands of times a second
+ * (a ping-pong waits once per message), so a wait allocates nothing of its
+ * own (Node's setImmediate aside): each running loop is one LoopRun, made
+ * when the loop first has to wait, that registers the same wake function
+ * in ev.waiters at every wait and continues from Node's callbacks (no
+ * Promise per wait; the loop's own Promise settles once, when it ends).
+ *
+ * The timeout of a wait: one Node timer per context, shared by the waits
+ * of its loops one at a time.  A wait of the same length as the one the
+ * timer is armed for keeps it as it is: it fires no later than the new
+ * deadline, and when it fires for a wait it was not armed for, the rest of
+ * that wait is armed then (once per timer length at most).  A woken wait
+ * leaves the timer ref'd until its loop ends, so that a loop that waits
+ * again does not toggle it; if the timer fires meanwhile, nobody waits on
+ * it and it does nothing.  A second loop waiting at the same time, or a
+ * timer made by other setTimeout (a test's fake timers), gets a timer of
+ * its own.
  */
-interface WaitTimer {
+class WaitTimer {
   timer: NodeJS.Timeout;
   ms: number;
+  /* the timer is pending (not fired, not cleared) */
+  armed = true;
+  /* the timer holds the process (Timeout.ref) */
+  refed = true;
   /* the setTimeout that made it and its clearTimeout (a test may swap in fake timers) */
-  made: typeof setTimeout;
-  clear: typeof clearTimeout;
-  /* what the timer ends now: the wait it was armed for, or null */
-  expire: (() => void) | null;
+  readonly made: typeof setTimeout;
+  readonly clear: typeof clearTimeout;
+  /* the wait it ends now, or null; and the wait it was armed for */
+  waiter: LoopRun | null = null;
+  armedFor: LoopRun | null = null;
+  constructor(ms: number, run: LoopRun) {
+    this.ms = ms;
+    this.made = setTimeout;
+    this.clear = clearTimeout;
+    this.waiter = run;
+    this.armedFor = run;
+    this.timer = setTimeout(waitTimerFire, ms, this);
+  }
 }
-const waitTimers = new WeakMap<TeventContext, WaitTimer>();
 
 function waitTimerFire(wt: WaitTimer): void {
-  const expire = wt.expire;
-  if (expire === null) return;
-  wt.expire = null;
-  expire();
+  wt.armed = false;
+  const run = wt.waiter;
+  if (run === null) return;
+  if (wt.armedFor !== run) {
+    /* armed for an earlier wait of the same length: this one may not be due */
+    const restUs = run.deadlineUs - nowUsec();
+    if (restUs > 0) {
+      const ms = Math.ceil(restUs / 1000);
+      wt.clear.call(globalThis, wt.timer);
+      wt.timer = wt.made.call(globalThis, () => waitTimerFire(wt), ms);
+      wt.ms = ms;
+      wt.armed = true;
+      wt.refed = true;
+      wt.armedFor = run;
+      return;
+    }
+  }
+  wt.waiter = null;
+  run.expire();
 }
 
-/* Wait in Node until woken (I/O, a signal) or ms pass.  Resolves true on wake. */
-function waitInNode(ev: TeventContext, ms: number): Promise<boolean> {
-  return new Promise<boolean>((resolve) => {
-    const expire = (): void => {
-      const i = ev.waiters.indexOf(wake);
-      if (i >= 0) ev.waiters.splice(i, 1);
-      resolve(false);
-    };
-    let wt = waitTimers.get(ev);
-    let own: NodeJS.Timeout | null = null;
-    if (wt !== undefined && wt.expire === null && wt.ms === ms && wt.made === setTimeout) {
-      wt.expire = expire;
-      wt.timer.ref();
-      wt.timer.refresh();
-    } else if (wt === undefined || wt.expire === null) {
-      if (wt !== undefined) wt.clear.call(globalThis, wt.timer);
-      const nwt: WaitTimer = {
-        timer: null as unknown as NodeJS.Timeout, ms, made: setTimeout, clear: clearTimeout, expire,
-      };
-      nwt.timer = setTimeout(waitTimerFire, ms, nwt);
-      waitTimers.set(ev, nwt);
-      wt = nwt;
-    } else {
-      own = setTimeout(expire, ms);
-    }
-    const shared = own === null ? wt : null;
-    /* Resume after Node's current I/O phase, so that everything that became
-     * ready together (two signals, several sockets) is seen together, as
-     * one epoll_wait() reports it. */
-    function wake(): void {
-      if (shared !== null) {
-        if (shared.expire === expire) {
-          shared.expire = null;
-          shared.timer.unref();
-        }
-      } else {
-        clearTimeout(own as NodeJS.Timeout);
-      }
-      setImmediate(resolve, true);
-    }
-    ev.waiters.push(wake);
-  });
-}
+const RESOLVED = Promise.resolve();
 
 function yieldToNode(): Promise<void> {
   return new Promise<void>((resolve) => setImmediate(resolve));
@@ -179,46 +174,239 @@ function signalsPending(ev: TeventContext): boolean {
   return ev.sigPending !== null && ev.sigPending.size > 0;
 }
 
-/* The part of epoll_event_loop() that waits, then handles one event. */
-/* Resolves to whether it handled an event (a loop woken only because
- * another loop of the context handled one did not). */
-async function waitPhase(ev: TeventContext): Promise<boolean> {
-  tracePoint(ev, TEVENT_TRACE_BEFORE_WAIT);
-  let timedOut = false;
-  let sampled = false;
-  for (;;) {
+/*
+ * A loop in progress that has had to wait at least once: teventLoopOnce's
+ * iteration (done null), or runLoop's loop until done(arg).  Its methods
+ * are the steps of epoll_event_loop_once(), run from Node's callbacks.
+ */
+class LoopRun {
+  /* the wait phase: its state across Node callbacks */
+  timedOut = false;
+  sampled = false;
+  gen = 0;
+  waiting = false;
+  deadlineUs = 0;
+  own: NodeJS.Timeout | null = null;
+  did = false;
+  since = 0;
+  /* made once: what is called back at every wait (the rarer callbacks
+   * are plain functions given the run as their argument) */
+  readonly wakeFn = (): void => this.wake();
+  readonly wokenFn = (): void => this.resume(true);
+  readonly iterEndFn = (): void => this.guard(LoopRun.prototype.iterEnd);
+
+  constructor(readonly ev: TeventContext, readonly done: ((arg: unknown) => boolean) | null,
+              readonly arg: unknown, readonly resolve: (r: number) => void,
+              readonly reject: (e: unknown) => void) {}
+
+  /* a step run from a Node callback: a throw (a handler's) ends the loop with it */
+  guard(fn: (this: LoopRun) => void): void {
+    try {
+      fn.call(this);
+    } catch (e) {
+      this.finish();
+      this.reject(e);
+    }
+  }
+
+  /* the loop ended: a shared wait timer this loop left ref'd no longer holds the process */
+  finish(): void {
+    const wt = this.ev.waitTimer as WaitTimer | null;
+    if (wt !== null && wt.refed && wt.waiter === null) {
+      wt.refed = false;
+      wt.timer.unref();
+    }
+  }
+
+  /* runLoop: iterations until done(arg) holds */
+  step(): void {
+    const ev = this.ev;
+    const done = this.done as (arg: unknown) => boolean;
+    for (;;) {
+      const r = runSome(ev, done, this.arg);
+      if (r === RUN_DONE || r === -1) {
+        this.finish();
+        this.resolve(r === RUN_DONE ? 0 : -1);
+        return;
+      }
+      if (r === RUN_MORE) {
+        if (Date.now() - this.since >= YIELD_AFTER_MS) {
+          setImmediate(runYielded, this);
+          return;
+        }
+        continue;
+      }
+      /* ITER_WAIT */
+      this.waitBegin();
+      return;
+    }
+  }
+
+  /* The part of epoll_event_loop() that waits, then handles one event. */
+  waitBegin(): void {
+    tracePoint(this.ev, TEVENT_TRACE_BEFORE_WAIT);
+    this.timedOut = false;
+    this.sampled = false;
+    this.check();
+  }
+
+  check(): void {
+    const ev = this.ev;
     /* like epoll, report only descriptors that are ready now */
-    if (!sampled && fdNeedsSample(ev)) {
+    if (fdPruneOrSample(ev, !this.sampled)) {
       /* epoll_wait(0): a ready descriptor lacks a condition it asked for
        * (WRITE without READ): let Node read what the kernel has, so that
        * all its conditions are reported together, as epoll does */
-      await yieldToNode();
-      sampled = true;
+      this.sampled = true;
+      setImmediate(runSampled, this);
+      return;
     }
-    fdPruneReady(ev);
-    if (ev.readyHead !== null || signalsPending(ev) || ev.sigPipe) break;
-    const gen = ev.generation;
-    const woken = await waitInNode(ev, delayToMs(loopTimerDelayPeek(ev)));
-    sampled = true;
-    if (ev.freed) break;
-    /* another loop of this context handled an event meanwhile: return, so
-     * that our caller re-checks what it is waiting for */
-    if (woken && ev.generation !== gen) break;
+    if (ev.readyHead !== null || signalsPending(ev) || ev.sigPipe) {
+      this.waitEnd();
+      return;
+    }
+    this.gen = ev.generation;
+    /* epoll_wait's timeout: the first timer's, 30 s when none */
+    this.waitInNode(ev.teHead === null ? 30000 : delayToMs(loopTimerDelayPeek(ev)));
+  }
+
+  /* Wait in Node until woken (I/O, a signal) or ms pass. */
+  waitInNode(ms: number): void {
+    const ev = this.ev;
+    this.deadlineUs = nowUsec() + ms * 1000;
+    let wt = ev.waitTimer as WaitTimer | null;
+    if (wt !== null && wt.waiter === null && wt.ms === ms && wt.made === setTimeout) {
+      wt.waiter = this;
+      if (!wt.armed) {
+        wt.armed = true;
+        wt.armedFor = this;
+        if (!wt.refed) {
+          wt.refed = true;
+          wt.timer.ref();
+        }
+        wt.timer.refresh();
+      } else {
+        /* still armed for an earlier wait: it fires no later than this one's deadline */
+        wt.armedFor = null;
+        if (!wt.refed) {
+          wt.refed = true;
+          wt.timer.ref();
+        }
+      }
+    } else if (wt === null || wt.waiter === null) {
+      if (wt !== null) wt.clear.call(globalThis, wt.timer);
+      wt = new WaitTimer(ms, this);
+      ev.waitTimer = wt;
+    } else {
+      this.own = setTimeout(runExpireOwn, ms, this);
+    }
+    this.waiting = true;
+    ev.waiters.push(this.wakeFn);
+  }
+
+  /* Resume after Node's current I/O phase, so that everything that became
+   * ready together (two signals, several sockets) is seen together, as
+   * one epoll_wait() reports it.  (ev.wake() has taken us off ev.waiters.) */
+  wake(): void {
+    if (!this.waiting) return;
+    this.waiting = false;
+    if (this.own !== null) {
+      clearTimeout(this.own);
+      this.own = null;
+    } else {
+      const wt = this.ev.waitTimer as WaitTimer | null;
+      if (wt !== null && wt.waiter === this) wt.waiter = null;
+    }
+    setImmediate(this.wokenFn);
+  }
+
+  /* the wait's time passed (from its timer's callback) */
+  expire(): void {
+    if (!this.waiting) return;
+    this.waiting = false;
+    const w = this.ev.waiters;
+    const i = w.indexOf(this.wakeFn);
+    if (i >= 0) w.splice(i, 1);
+    this.resume(false);
+  }
+
+  resume(woken: boolean): void {
+    try {
+      this.waited(woken);
+    } catch (e) {
+      this.finish();
+      this.reject(e);
+    }
+  }
+
+  waited(woken: boolean): void {
+    const ev = this.ev;
+    this.sampled = true;
+    if (ev.freed ||
+        /* another loop of this context handled an event meanwhile: return, so
+         * that our caller re-checks what it is waiting for */
+        (woken && ev.generation !== this.gen)) {
+      this.waitEnd();
+      return;
+    }
     /* work scheduled from outside the loop (a Node callback, another
      * async function) while it waited: end this wait so the loop runs it */
     if (ev.imHead !== null || (ev.teHead !== null && timerDue(ev))) {
-      timedOut = ev.imHead === null;
-      break;
+      this.timedOut = ev.imHead === null;
+      this.waitEnd();
+      return;
     }
-    if (!woken) {
-      /* Node's millisecond timers may fire a little early: wait on until due */
-      if (ev.teHead === null || timerDue(ev)) {
-        timedOut = true;
-        break;
-      }
+    /* Node's millisecond timers may fire a little early: wait on until due */
+    if (!woken && (ev.teHead === null || timerDue(ev))) {
+      this.timedOut = true;
+      this.waitEnd();
+      return;
     }
+    this.check();
   }
-  tracePoint(ev, TEVENT_TRACE_AFTER_WAIT);
+
+  waitEnd(): void {
+    const ev = this.ev;
+    tracePoint(ev, TEVENT_TRACE_AFTER_WAIT);
+    this.did = dispatchAfterWait(ev, this.timedOut);
+    /* the rest of the iteration after the handler's promise reactions, as
+     * when the loop awaited the wait phase */
+    void RESOLVED.then(this.iterEndFn); /* (Node's queueMicrotask costs an AsyncResource) */
+  }
+
+  iterEnd(): void {
+    const ev = this.ev;
+    /* only an iteration that handled something wakes the other loops:
+     * two loops waking each other for nothing would spin */
+    if (this.did) handled(ev);
+    tracePoint(ev, TEVENT_TRACE_AFTER_LOOP_ONCE);
+    if (this.done === null) {
+      this.finish();
+      this.resolve(0);
+      return;
+    }
+    this.since = Date.now();
+    this.step();
+  }
+}
+
+function runSampled(run: LoopRun): void {
+  run.guard(LoopRun.prototype.check);
+}
+
+function runYielded(run: LoopRun): void {
+  run.since = Date.now();
+  run.guard(LoopRun.prototype.step);
+}
+
+function runExpireOwn(run: LoopRun): void {
+  run.own = null;
+  run.expire();
+}
+
+/* After the wait: handle one event.  Returns whether it handled one (a
+ * loop woken only because another loop of the context handled one did not). */
+function dispatchAfterWait(ev: TeventContext, timedOut: boolean): boolean {
   if (ev.freed) return false;
   if (signalsPending(ev) && checkSignals(ev)) return true;
   if (ev.sigPipe) {
@@ -257,11 +445,15 @@ function handled(ev: TeventContext): void {
   if (ev.waiters.length !== 0) ev.wake();
 }
 
+/* What iterStart() returns when the iteration has to go to its wait phase. */
+const ITER_WAIT = 3;
+
 /*
- * One loop iteration.  Returns 0 when it finished synchronously, -1 on
- * error, or a Promise when it has to wait for Node.
+ * The start of one loop iteration: 0 when it ran an event (or failed,
+ * -1), ITER_WAIT when nothing is runnable without the wait phase
+ * (TEVENT_TRACE_BEFORE_LOOP_ONCE is traced then).
  */
-export function loopOnceInternal(ev: TeventContext): number | Promise<number> {
+function iterStart(ev: TeventContext): number {
   if (ev.freed) {
     setErrno(EINVAL);
     return -1;
@@ -280,12 +472,18 @@ export function loopOnceInternal(ev: TeventContext): number | Promise<number> {
     tracePoint(ev, TEVENT_TRACE_AFTER_LOOP_ONCE);
     return 0;
   }
-  return waitPhase(ev).then((did) => {
-    /* only an iteration that handled something wakes the other loops:
-     * two loops waking each other for nothing would spin */
-    if (did) handled(ev);
-    tracePoint(ev, TEVENT_TRACE_AFTER_LOOP_ONCE);
-    return 0;
+  return ITER_WAIT;
+}
+
+/*
+ * One loop iteration.  Returns 0 when it finished synchronously, -1 on
+ * error, or a Promise when it has to wait for Node.
+ */
+export function loopOnceInternal(ev: TeventContext): number | Promise<number> {
+  const r = iterStart(ev);
+  if (r !== ITER_WAIT) return r;
+  return new Promise<number>((resolve, reject) => {
+    new LoopRun(ev, null, null, resolve, reject).waitBegin();
   });
 }
 
@@ -309,20 +507,20 @@ export function teventLoopOnce(ev: TeventContext): Promise<number> {
 const YIELD_CHECK = 1024;
 const YIELD_AFTER_MS = 20;
 
-/* What runSome() returns besides loopOnceInternal's 0, -1 or Promise. */
+/* What runSome() returns besides iterStart's 0, -1 or ITER_WAIT. */
 const RUN_DONE = 1;
 const RUN_MORE = 2;
 
 /*
  * Up to YIELD_CHECK loop iterations that need no waiting, until done(arg)
- * holds: RUN_DONE, RUN_MORE after YIELD_CHECK of them, -1 on error, or the
- * Promise of an iteration that has to wait.  A plain function, called again
- * and again: its optimized code (where requests run) stays valid from one
- * runLoop call to the next, and the caller's functions are called, never
- * inlined into it (Function.prototype.call), so a new closure passed as
- * done does not invalidate it either.
+ * holds: RUN_DONE, RUN_MORE after YIELD_CHECK of them, -1 on error, or
+ * ITER_WAIT when an iteration has to go to its wait phase.  A plain
+ * function, called again and again: its optimized code (where requests
+ * run) stays valid from one runLoop call to the next, and the caller's
+ * functions are called, never inlined into it (Function.prototype.call),
+ * so a new closure passed as done does not invalidate it either.
  */
-function runSome<A>(ev: TeventContext, done: (arg: A) => boolean, arg: A): number | Promise<number> {
+function runSome<A>(ev: TeventContext, done: (arg: A) => boolean, arg: A): number {
   for (let n = 0; n < YIELD_CHECK; n++) {
     if (done.call(undefined, arg)) return RUN_DONE;
     if (ev.imHead !== null && ev.sigPending === null && ev.tracing.point.callback === null &&
@@ -332,7 +530,7 @@ function runSome<A>(ev: TeventContext, done: (arg: A) => boolean, arg: A): numbe
       handled(ev);
       continue;
     }
-    const r = loopOnceInternal(ev);
+    const r = iterStart(ev);
     if (r !== 0) return r;
   }
   return RUN_MORE;
@@ -341,24 +539,31 @@ function runSome<A>(ev: TeventContext, done: (arg: A) => boolean, arg: A): numbe
 /* Loop until done(arg) holds.  A long synchronous run yields to Node now
  * and then (signals and other Node work), which C's ordering cannot observe.
  * (done and its argument rather than a closure: one call less per event.) */
-export async function runLoop<A>(ev: TeventContext, done: (arg: A) => boolean, arg: A): Promise<number> {
-  let since = Date.now();
-  if (ev.seHead !== null && ev.nesting === 0) await yieldToNode();
-  for (;;) {
-    const r = runSome(ev, done, arg);
-    if (r === RUN_DONE) return 0;
-    if (r === RUN_MORE) {
-      if (Date.now() - since >= YIELD_AFTER_MS) {
-        await yieldToNode();
-        since = Date.now();
-      }
-      continue;
+export function runLoop<A>(ev: TeventContext, done: (arg: A) => boolean, arg: A): Promise<number> {
+  const since = Date.now();
+  if (ev.seHead === null || ev.nesting !== 0) {
+    /* what needs no waiting runs now, without a LoopRun */
+    let r: number;
+    try {
+      r = runSome(ev, done, arg);
+    } catch (e) {
+      return Promise.reject(e);
     }
-    if (typeof r === "number") return r;
-    const w = await r;
-    since = Date.now();
-    if (w !== 0) return w;
+    if (r === RUN_DONE) return Promise.resolve(0);
+    if (r === -1) return Promise.resolve(-1);
+    return new Promise<number>((resolve, reject) => {
+      const run = new LoopRun(ev, done as (arg: unknown) => boolean, arg, resolve, reject);
+      run.since = since;
+      if (r === ITER_WAIT) run.waitBegin();
+      else if (Date.now() - since >= YIELD_AFTER_MS) setImmediate(runYielded, run);
+      else run.step();
+    });
   }
+  return new Promise<number>((resolve, reject) => {
+    const run = new LoopRun(ev, done as (arg: unknown) => boolean, arg, resolve, reject);
+    /* signal events: let Node deliver a signal raised a moment ago first */
+    setImmediate(runYielded, run);
+  });
 }
 
 function noEvents(ev: TeventContext): boolean {

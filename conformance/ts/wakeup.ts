@@ -23,6 +23,8 @@ async function main(): Promise<void> {
   let t0: number;
 
   SECTION("order by wakeup time");
+  /* the start, before the wakeup is armed: under load time passes in between */
+  t0 = nowS();
   w1 = teventWakeupSend(mem, ev, teventTimevalCurrentOfs(0, 30000));
   reg(w1, "w+30ms");
   const w2 = teventWakeupSend(mem, ev, teventTimevalSet(1, 0));
@@ -33,7 +35,6 @@ async function main(): Promise<void> {
   teventReqSetCallback(w2, cb, null);
   teventReqSetCallback(w3, cb, null);
   T(`w1 in_progress=${b(teventReqIsInProgress(w1))}`);
-  t0 = nowS();
   await loopOnce(ev);
   await loopOnce(ev);
   await loopOnce(ev);
