@@ -82,6 +82,11 @@ export class TstreamContext<S = unknown> implements TallocNode {
    * (helpers.ts): the immediate that reads; readvReq stands for its readv */
   readvStep: TeventImmediate | null = null;
   writevReq: TeventReq | null = null;
+  /* the immediates a readv / writev the backend served at once completes
+   * from (readvNow, writevNow): one readv and one writev at a time, so one
+   * of each per stream, made when first needed */
+  readvIm: TeventImmediate | null = null;
+  writevIm: TeventImmediate | null = null;
   freed = false;
   constructor(readonly ops: TstreamContextOps, public privateData: S) {}
   /** tstream_pending_bytes() */
@@ -144,8 +149,11 @@ function checkEv(ev: unknown, fn: string): asserts ev is TeventContext {
   if (!(ev instanceof TeventContext)) throw new TypeError(`${fn}: ev must be a TeventContext`);
 }
 
-/* Copy the vector (C copies the iovec array) and add up its lengths. -1: bad count */
-function copyVector(vector: Uint8Array[], count: number, fn: string): { vec: Uint8Array[]; total: number } | null {
+/* the byte count of the vector copyVector copied last (one object less per call) */
+let copiedTotal = 0;
+
+/* Copy the vector (C copies the iovec array) and add up its lengths (copiedTotal). null: bad count */
+function copyVector(vector: Uint8Array[], count: number, fn: string): Uint8Array[] | null {
   if (!Array.isArray(vector)) throw new TypeError(`${fn}: vector must be an array of Uint8Array`);
   if (typeof count !== "number") throw new TypeError(`${fn}: count must be a number`);
   if (!Number.isInteger(count) || count < 0 || count > vector.length) return null;
@@ -157,17 +165,18 @@ function copyVector(vector: Uint8Array[], count: number, fn: string): { vec: Uin
     vec[i] = v;
     total += v.length;
   }
-  return { vec, total };
+  copiedTotal = total;
+  return vec;
 }
 
 /* Linux's IOV_MAX: C refuses longer vectors with EMSGSIZE */
 const IOV_MAX = 1024;
 
-/* 0, or the errno C gives for this vector: too many buffers, or no bytes to move */
-function vectorError(v: { vec: Uint8Array[]; total: number } | null): number {
-  if (v === null) return EINVAL;
-  if (v.vec.length > IOV_MAX) return EMSGSIZE;
-  if (v.total === 0) return EINVAL;
+/* 0, or the errno C gives for the vector copyVector returned: too many buffers, or no bytes to move */
+function vectorError(vec: Uint8Array[] | null): number {
+  if (vec === null) return EINVAL;
+  if (vec.length > IOV_MAX) return EMSGSIZE;
+  if (copiedTotal === 0) return EINVAL;
   return 0;
 }
 
@@ -197,6 +206,7 @@ class TstreamReadvState {
 function readvStateDestructor(state: TstreamReadvState): number {
   if (state.stream !== null) state.stream.readvReq = null;
   const im = state.im;
+  /* (the stream's immediate: still scheduled for this readv while im is set) */
   if (im !== null && im.ev !== null) teventScheduleImmediate(im, im.ev, null); /* cancel */
   return 0;
 }
@@ -211,10 +221,11 @@ export function tstreamReadvSend(memCtx: TallocCtx, ev: TeventContext, stream: T
   checkStream(stream, "tstreamReadvSend");
   const state = new TstreamReadvState(stream.ops, null);
   const req = teventReqCreate(memCtx, state, "struct tstream_readv_state");
-  const v = copyVector(vector, count, "tstreamReadvSend");
+  const vec = copyVector(vector, count, "tstreamReadvSend");
   /* the vector is checked first: EMSGSIZE or EINVAL even while busy (as C) */
-  if (v === null || vectorError(v) !== 0) {
-    teventReqError(req, vectorError(v));
+  const verr = vectorError(vec);
+  if (vec === null || verr !== 0) {
+    teventReqError(req, verr);
     return teventReqPost(req, ev);
   }
   if (stream.freed) {
@@ -232,23 +243,24 @@ export function tstreamReadvSend(memCtx: TallocCtx, ev: TeventContext, stream: T
   else tallocSetDestructor(state, readvStateDestructor);
   const ops = state.ops;
   const readvNow = (ops as TstreamReadvNowOp).readvNow;
-  if (readvNow !== undefined && readvNow(stream, ev, v.vec, v.vec.length, true) >= 0) {
+  if (readvNow !== undefined && readvNow(stream, ev, vec, vec.length, true) >= 0) {
     /* the bytes are already in user space: no request of the backend's;
      * they are taken from the loop, one iteration, as C's readv handler
      * takes them when the descriptor is readable */
-    state.vec = v.vec;
-    const im = new TeventImmediate();
+    state.vec = vec;
+    const im = stream.readvIm ?? (stream.readvIm = new TeventImmediate());
     state.im = im;
     scheduleImmediateInternal(im, ev, readvNowHandler, req);
     return req;
   }
-  const subreq = ops.readvSend(state, ev, stream, v.vec, v.vec.length);
+  const subreq = ops.readvSend(state, ev, stream, vec, vec.length);
   teventReqSetCallback(subreq, readvDone, req);
   return req;
 }
 
 function readvNowHandler(ev: TeventContext, im: TeventImmediate, req: TeventReq): void {
   const state = req.data as TstreamReadvState;
+  state.im = null; /* it ran: the stream's immediate is free */
   const stream = state.stream as TstreamContext;
   const vec = state.vec as Uint8Array[];
   const readvNow = (state.ops as TstreamReadvNowOp).readvNow as TstreamReadvNowFn;
@@ -311,9 +323,10 @@ export function tstreamWritevSend(memCtx: TallocCtx, ev: TeventContext, stream: 
   checkStream(stream, "tstreamWritevSend");
   const state = new TstreamWritevState(stream.ops, null);
   const req = teventReqCreate(memCtx, state, "struct tstream_writev_state");
-  const v = copyVector(vector, count, "tstreamWritevSend");
-  if (v === null || vectorError(v) !== 0) {
-    teventReqError(req, vectorError(v));
+  const vec = copyVector(vector, count, "tstreamWritevSend");
+  const verr = vectorError(vec);
+  if (vec === null || verr !== 0) {
+    teventReqError(req, verr);
     return teventReqPost(req, ev);
   }
   if (stream.freed) {
@@ -331,12 +344,12 @@ export function tstreamWritevSend(memCtx: TallocCtx, ev: TeventContext, stream: 
   else tallocSetDestructor(state, writevStateDestructor);
   const ops = state.ops;
   const writevNow = (ops as TstreamWritevNowOp).writevNow;
-  const r = writevNow !== undefined ? writevNow(state, ev, stream, v.vec, v.vec.length)
-    : ops.writevSend(state, ev, stream, v.vec, v.vec.length);
+  const r = writevNow !== undefined ? writevNow(state, ev, stream, vec, vec.length)
+    : ops.writevSend(state, ev, stream, vec, vec.length);
   if (typeof r === "number") {
     /* every byte is in the kernel: no request of the backend's */
     state.ret = r;
-    const im = new TeventImmediate();
+    const im = stream.writevIm ?? (stream.writevIm = new TeventImmediate());
     state.im = im;
     scheduleImmediateInternal(im, ev, writevNowHandler, req);
     return req;
@@ -346,6 +359,7 @@ export function tstreamWritevSend(memCtx: TallocCtx, ev: TeventContext, stream: 
 }
 
 function writevNowHandler(ev: TeventContext, im: TeventImmediate, req: TeventReq): void {
+  (req.data as TstreamWritevState).im = null; /* it ran: the stream's immediate is free */
   teventReqDone(req);
 }
 

@@ -52,8 +52,7 @@ import {
 } from "../../tevent/req";
 import { TsocketAddress } from "../address";
 import {
-  ByteQueue, iovecCopyBack, iovecCopyIn, readvCursorFinish as readvFinish, readvCursorRecv, ReadvCursorState,
-  readvCursorWait,
+  ByteQueue, iovecCopyBack, iovecCopyIn, IovecCursor, readvCursorFinish as readvFinish, readvCursorRecv,
 } from "../bytequeue";
 import { tsocketSimpleIntRecv } from "../simple";
 import {
@@ -112,11 +111,19 @@ function kick(req: TeventReq | null): void {
  * kernel-to-user one and this one), else into the queue.  A socket that
  * cannot read that way (its handle lacks a user buffer) emits 'data' as
  * before.
+ *
+ * A read that filled the buffer says more is likely waiting in the kernel:
+ * that socket's next read goes into a block of its own (Node asks for the
+ * next buffer after each read, see bsdReadBufGen), so that what no readv
+ * waits for is queued as it lies, without a copy; the readv's copy out of
+ * the queue is then the only one.  Few blocks are lent out at a time
+ * (RX_LOAN_MAX); a socket without one reads into the shared buffer.
  */
 const kBsd = Symbol("tstream_bsd");
 const kBsdRead = Symbol("tstream_bsd_onread");
 const kEarly = Symbol("tstream_bsd_early");
 const kSpare = Symbol("tstream_bsd_spare");
+const kBsdGen = Symbol("tstream_bsd_bufgen");
 
 interface SocketHandle {
   reading?: boolean;
@@ -128,16 +135,38 @@ type BsdSocket = net.Socket & {
   [kBsdRead]?: boolean;
   [kEarly]?: Buffer[];
   [kSpare]?: SocketpairSpare;
+  [kBsdGen]?: boolean;
   _handle?: SocketHandle | null;
   _server?: unknown;
   server?: unknown;
 };
 
 const READ_BUFFER_SIZE = 64 * 1024;
-const readScratch = Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
+/* (a plain Uint8Array: its subarrays are cheaper than a Buffer's) */
+const readScratch = new Uint8Array(READ_BUFFER_SIZE);
+
+/*
+ * The buffer Node reads into next, chosen by bsdOnRead for the socket
+ * whose read it handles.  Node asks for it (bsdReadBufGen, called with no
+ * socket) right after each onread callback, synchronously, and when it
+ * starts a handle: the shared buffer unless the callback just chose a block.
+ * Node asks only while the socket's kBufferGen slot (genSlot, the same
+ * symbol for every socket) holds bsdReadBufGen: it is set when a block is
+ * lent, and cleared once the socket reads into the shared buffer again, so
+ * that a socket reading small messages pays nothing for it.
+ */
+let rxNext: Uint8Array = readScratch;
+let genSlot: symbol | null = null;
+
+function bsdReadBufGen(): Uint8Array {
+  const b = rxNext;
+  rxNext = readScratch;
+  return b;
+}
 
 /* Node's onread callback (this is the socket): false stops reading. */
 function bsdOnRead(this: BsdSocket, nread: number, buf: Uint8Array): boolean {
+  rxNext = readScratch;
   const bsds = this[kBsd];
   if (bsds === undefined) {
     /* not owned by a stream yet (a connect not received): keep the bytes,
@@ -159,18 +188,28 @@ const BSD_ONREAD = { buffer: readScratch, callback: bsdOnRead };
  * Queued chunks never leave the queue (readv copies out of them), so one
  * that is used up can be reused at once.
  */
-const RX_POOL_MAX = 8;
+const RX_POOL_MAX = 16;
 const rxPool: Uint8Array[] = [];
 const rxPooled = new WeakSet<ArrayBufferLike>();
 
-function rxChunk(src: Uint8Array, from: number, to: number): Uint8Array {
-  const n = to - from;
-  if (n < READ_BUFFER_SIZE / 2) return Buffer.from(src.subarray(from, to));
+/* Blocks lent out as sockets' next read buffers (TstreamBsd.readBlock), at most RX_LOAN_MAX. */
+const RX_LOAN_MAX = 32;
+let rxLoaned = 0;
+let rxBlockReads = 0;
+
+function rxBlock(): Uint8Array {
   let block = rxPool.pop();
   if (block === undefined) {
     block = new Uint8Array(READ_BUFFER_SIZE);
     rxPooled.add(block.buffer);
   }
+  return block;
+}
+
+function rxChunk(src: Uint8Array, from: number, to: number): Uint8Array {
+  const n = to - from;
+  if (n < READ_BUFFER_SIZE / 2) return Buffer.from(src.subarray(from, to));
+  const block = rxBlock();
   block.set(src.subarray(from, to));
   return n === READ_BUFFER_SIZE ? block : block.subarray(0, n);
 }
@@ -186,7 +225,23 @@ function bsdNewSocket(opts: net.SocketConstructorOpts): net.Socket {
   (opts as { onread?: unknown }).onread = BSD_ONREAD;
   const socket = new net.Socket(opts) as BsdSocket;
   socket[kBsdRead] = true;
+  const slots = socketOnreadSlots(socket);
+  if (slots !== null) bsdSetBufGen(socket, slots);
   return socket;
+}
+
+/* Whether Node can be asked for each next read buffer (a Node.js without the slot reads into readScratch always). */
+function bsdSetBufGen(socket: BsdSocket, slots: OnreadSlots): void {
+  const o = socket as unknown as Record<symbol, unknown>;
+  if (slots.gen !== undefined && o[slots.gen] === null && (genSlot === null || genSlot === slots.gen)) {
+    genSlot = slots.gen;
+    socket[kBsdGen] = true;
+  }
+}
+
+/* Node asks bsdReadBufGen for socket's next read buffer (on), or keeps the one it has. */
+function bsdGenSlot(socket: net.Socket, on: boolean): void {
+  (socket as unknown as Record<symbol, unknown>)[genSlot as symbol] = on ? bsdReadBufGen : null;
 }
 
 /*
@@ -199,14 +254,22 @@ function bsdNewSocket(opts: net.SocketConstructorOpts): net.Socket {
  */
 /* (looked up on each socket, once when it is adopted: a Node.js whose
  * sockets lack them falls back, socket by socket) */
-function socketOnreadSlots(socket: net.Socket): { buffer: symbol; callback: symbol } | null {
+interface OnreadSlots {
+  buffer: symbol;
+  callback: symbol;
+  gen: symbol | undefined;
+}
+
+function socketOnreadSlots(socket: net.Socket): OnreadSlots | null {
   let buffer: symbol | undefined;
   let callback: symbol | undefined;
+  let gen: symbol | undefined;
   for (const sym of Object.getOwnPropertySymbols(socket)) {
     if (sym.description === "kBuffer") buffer = sym;
     else if (sym.description === "kBufferCb") callback = sym;
+    else if (sym.description === "kBufferGen") gen = sym;
   }
-  return buffer !== undefined && callback !== undefined ? { buffer, callback } : null;
+  return buffer !== undefined && callback !== undefined ? { buffer, callback, gen } : null;
 }
 
 function bsdAdopt(socket: net.Socket): net.Socket {
@@ -225,6 +288,7 @@ function bsdAdopt(socket: net.Socket): net.Socket {
     o[slots.callback] = bsdOnRead;
     (h.useUserBuffer as (buf: Uint8Array) => void).call(h, readScratch);
     old[kBsdRead] = true;
+    bsdSetBufGen(old, slots);
     return socket;
   }
   old._handle = null;
@@ -295,6 +359,15 @@ export class TstreamBsd {
   writer: TeventReq | null = null;
   /** bytes Node delivered in all (for tests and statistics) */
   bytesReceived = 0;
+  /** the socket can ask bsdReadBufGen for its read buffers (it may be lent a block) */
+  bufGen = false;
+  /** it does now (its kBufferGen slot is set) */
+  genOn = false;
+  /** the block lent to the socket as its next read buffer, or null (the shared one) */
+  readBlock: Uint8Array | null = null;
+  /** the last buffer written (a Uint8Array) and Node's Buffer view of it, see bsdAsBuffer */
+  lastU8: Uint8Array | null = null;
+  lastView: Buffer | null = null;
   /** the stand-in tevent_fd (see tstreamBsdHoldLoop) and its context */
   fde: TeventFd | null = null;
   fdeEv: TeventContext | null = null;
@@ -305,6 +378,11 @@ export class TstreamBsd {
 
   constructor(readonly isInet: boolean) {}
 
+  /** @internal How many read blocks are lent out to sockets now (for tests). */
+  static rxLoanedBlocks(): number { return rxLoaned; }
+  /** @internal How many reads went into a lent block, in all (for tests). */
+  static rxBlockReads(): number { return rxBlockReads; }
+
   /* Bytes from the socket: buf[0, n) from the shared read buffer (n >= 0),
    * or a chunk Node allocated (n === -1).  Returns false to stop reading. */
   received(buf: Uint8Array, n: number): boolean {
@@ -312,6 +390,19 @@ export class TstreamBsd {
     const own = n < 0;
     if (own) n = buf.length;
     this.bytesReceived += n;
+    /* the block lent for this read (if Node read into it, it is ours again) */
+    let block = this.readBlock;
+    if (block !== null) {
+      this.readBlock = null;
+      rxLoaned--;
+      if (block !== buf) {
+        /* Node did not take it as its buffer: nobody else holds it */
+        rxConsumed(block);
+        block = null;
+      } else {
+        rxBlockReads++;
+      }
+    }
     let taken = 0;
     const reader = this.reader;
     if (reader !== null && this.rx.length === 0) {
@@ -320,14 +411,48 @@ export class TstreamBsd {
       this.unseen += taken;
     }
     if (taken < n) {
-      /* a chunk Node allocated is ours to keep; the shared buffer is copied */
-      this.rx.push(own ? (taken === 0 ? buf : buf.subarray(taken, n)) : rxChunk(buf, taken, n));
+      if (own) {
+        /* a chunk Node allocated is ours to keep */
+        this.rx.push(taken === 0 ? buf : buf.subarray(taken, n));
+      } else if (block !== null && n - taken >= READ_BUFFER_SIZE / 2) {
+        /* the block joins the queue as it is (rxConsumed takes it back) */
+        this.rx.push(taken === 0 && n === block.length ? block : block.subarray(taken, n));
+        block = null;
+      } else {
+        /* the shared buffer (or a block mostly empty) is copied */
+        this.rx.push(rxChunk(buf, taken, n));
+      }
     }
     kick(reader);
-    if (this.rx.length >= TSTREAM_BSD_READ_BUFFER_LIMIT && !this.paused && this.socket !== null) {
+    const socket = this.socket;
+    if (this.rx.length >= TSTREAM_BSD_READ_BUFFER_LIMIT && !this.paused && socket !== null) {
+      if (block !== null) rxConsumed(block);
+      /* (Node asks, if the slot is set: the shared buffer) */
+      if (this.genOn && buf === readScratch) {
+        this.genOn = false;
+        bsdGenSlot(socket, false);
+      }
       this.paused = true;
-      if (own) this.socket.pause();
+      if (own) socket.pause();
       return false;
+    }
+    if (!own && n === buf.length && this.bufGen && socket !== null && (block !== null || rxLoaned < RX_LOAN_MAX)) {
+      /* a full read: the next one probably is too; it gets a block */
+      if (block === null) block = rxBlock();
+      this.readBlock = block;
+      rxLoaned++;
+      rxNext = block;
+      if (!this.genOn) {
+        this.genOn = true;
+        bsdGenSlot(socket, true);
+      }
+      return true;
+    }
+    if (block !== null) rxConsumed(block);
+    /* back on the shared buffer: once Node reads into it, it need not ask any more */
+    if (this.genOn && buf === readScratch && socket !== null) {
+      this.genOn = false;
+      bsdGenSlot(socket, false);
     }
     return true;
   }
@@ -349,6 +474,7 @@ function bsdAttach(bsds: TstreamBsd, socket0: net.Socket): void {
   const socket = bsdAdopt(socket0) as BsdSocket;
   bsds.socket = socket;
   socket[kBsd] = bsds;
+  bsds.bufGen = socket[kBsdGen] === true;
   if (socket[kBsdRead] === true) {
     const early = socket[kEarly];
     if (early !== undefined) {
@@ -380,6 +506,13 @@ function bsdClose(bsds: TstreamBsd): void {
   bsds.closed = true;
   bsds.rx.clear();
   bsds.unseen = 0;
+  bsds.lastU8 = null;
+  bsds.lastView = null;
+  if (bsds.readBlock !== null) {
+    /* (not reused: the closing handle may still hold it) */
+    bsds.readBlock = null;
+    rxLoaned--;
+  }
   const socket = bsds.socket as BsdSocket | null;
   bsds.socket = null;
   if (socket !== null) {
@@ -486,8 +619,23 @@ function tstreamBsdPendingBytes(stream: TstreamContext): number {
 
 /* ---- readv ---- */
 
-class TstreamBsdReadvState extends ReadvCursorState<TstreamBsd> implements Progressing {
+/*
+ * The state of a readv: ReadvCursorState's fields (readvCursorFinish and
+ * readvCursorRecv work on it), less its copy of the iovec array: the
+ * generic layer, the only caller, hands over a copy of its own.
+ */
+class TstreamBsdReadvState implements Progressing, IovecCursor {
+  idx = 0;
+  ofs = 0;
+  ret = 0;
+  src: TstreamBsd | null = null;
+  req: TeventReq | null = null;
+  onRelease: ((src: TstreamBsd) => void) | undefined = undefined;
+  readonly vector: Uint8Array[];
   readonly progress = tstreamBsdReadvHandler;
+  constructor(readonly ev: TeventContext, vector: Uint8Array[], count: number, public im: TeventImmediate) {
+    this.vector = count === vector.length ? vector : vector.slice(0, count);
+  }
 }
 
 function tstreamBsdReadvSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext,
@@ -504,7 +652,9 @@ function tstreamBsdReadvSend(memCtx: TallocCtx, ev: TeventContext, stream: Tstre
     teventReqError(req, bsds.badFd);
     return teventReqPost(req, ev);
   }
-  readvCursorWait(state, req, bsds);
+  /* readvCursorWait(), with this backend's destructor only */
+  state.src = bsds;
+  bsds.reader = req;
   tallocSetDestructor(state, tstreamBsdReadvDestructor);
   bsdHold(bsds, ev);
   /* the handler runs now only if it has something to do; else when Node
@@ -656,11 +806,12 @@ function tstreamBsdWritevSend(memCtx: TallocCtx, ev: TeventContext, stream: Tstr
  * byte to the kernel at once (its write callback only comes on the next
  * tick): writev(2) has returned, as C's writev that wrote it all.
  */
-function bsdWrite(socket: net.Socket, vec: Uint8Array[], count: number, done: (err?: Error | null) => void): boolean {
+function bsdWrite(bsds: TstreamBsd, socket: net.Socket, vec: Uint8Array[], count: number,
+                  done: (err?: Error | null) => void): boolean {
   let last = count - 1;
   while (last > 0 && vec[last].length === 0) last--;
   if (last === 0) {
-    socket.write(vec[0], done);
+    socket.write(bsdAsBuffer(bsds, vec[0]), done);
   } else {
     socket.cork();
     for (let i = 0; i <= last; i++) {
@@ -669,6 +820,25 @@ function bsdWrite(socket: net.Socket, vec: Uint8Array[], count: number, done: (e
     socket.uncork();
   }
   return socket.writableLength === 0 && !socket.destroyed && socket.errored === null;
+}
+
+/*
+ * Node's write() makes a Buffer view of each Uint8Array it is given; a
+ * program writing from the same buffer again and again (most do) gets the
+ * view it got last time.  Only small buffers are remembered: the view keeps
+ * its memory alive.
+ */
+const AS_BUFFER_MAX = 64 * 1024;
+
+function bsdAsBuffer(bsds: TstreamBsd, u: Uint8Array): Uint8Array {
+  if (u instanceof Buffer) return u;
+  const last = bsds.lastView;
+  if (bsds.lastU8 === u && last !== null && last.length === u.length) return last;
+  if (u.length > AS_BUFFER_MAX) return u;
+  const b = Buffer.from(u.buffer, u.byteOffset, u.length);
+  bsds.lastU8 = u;
+  bsds.lastView = b;
+  return b;
 }
 
 /* Node's write callback for the writev of state */
@@ -688,7 +858,7 @@ function bsdWritevStart(req: TeventReq): void {
   const vec = state.vector;
   const done = (err?: Error | null): void => bsdWritevDone(state, err);
   /* written at once: complete now, from the loop */
-  if (bsdWrite(bsds.socket, vec, vec.length, done) && !state.finished) {
+  if (bsdWrite(bsds, bsds.socket, vec, vec.length, done) && !state.finished) {
     state.finished = true;
     kick(req);
   }
@@ -719,7 +889,7 @@ function tstreamBsdWritevNow(memCtx: TallocCtx, ev: TeventContext, stream: Tstre
   }
   if (bsds.fdeEv !== ev) bsdHold(bsds, ev);
   const pending = new BsdPendingWrite();
-  if (bsdWrite(socket, vector, count, pending.done)) {
+  if (bsdWrite(bsds, socket, vector, count, pending.done)) {
     let total = 0;
     for (let i = 0; i < count; i++) total += vector[i].length;
     return total;
