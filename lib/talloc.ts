@@ -68,6 +68,11 @@ export class TallocNode {
     linkHead(pn, node);
   }
 
+  /** @internal True while ptr is owner's lazy child (it has no node, so no children). */
+  static isLazyChild(owner: TallocLazyOwner, ptr: object): boolean {
+    return (owner.tcFlags & FLAG_LAZY) !== 0 && owner.data === ptr;
+  }
+
   /**
    * @internal tallocSteal(owner, ptr) for a new object ptr that has no node,
    * without making one: ptr becomes owner's lazy child (ptr[TALLOC_NODE] is
@@ -86,10 +91,42 @@ export class TallocNode {
     return true;
   }
 
-  /** @internal Free owner's lazy child, if it has one (it has no destructor and no children).  True if it had. */
+  /**
+   * @internal attachLazy for an object ptr its caller has just made, whose
+   * class declares [TALLOC_NODE] (null): the caller stores owner there
+   * itself, right after (a store that sees one class at its site, where
+   * attachLazy's sees every kind of object).  False (nothing done) when
+   * owner has a lazy child already.
+   */
+  static markLazy(owner: TallocLazyOwner): boolean {
+    if ((owner.tcFlags & FLAG_LAZY) !== 0) return false;
+    owner.tcFlags |= FLAG_LAZY;
+    return true;
+  }
+
+  /**
+   * @internal Free owner's lazy child, if it has one (it has no children;
+   * its destructor, if any, runs first).  True if it had one, also when
+   * the destructor refused (the child then has a node and stays).
+   */
   static freeLazy(owner: TallocLazyOwner): boolean {
     if ((owner.tcFlags & FLAG_LAZY) === 0) return false;
-    owner.tcFlags &= ~FLAG_LAZY;
+    if (owner.dataDestructor === null || owner.dataDestructor === undefined) {
+      owner.tcFlags &= ~FLAG_LAZY;
+      return true;
+    }
+    freeLazyDestructor(owner);
+    return true;
+  }
+
+  /**
+   * @internal tallocSetDestructor(ptr, fn) when ptr is owner's lazy child
+   * and owner can hold its destructor (declares dataDestructor): no node
+   * is made.  False (nothing done) otherwise.
+   */
+  static setLazyDestructor(owner: TallocLazyOwner, ptr: object, fn: TallocDestructor<never> | null): boolean {
+    if ((owner.tcFlags & FLAG_LAZY) === 0 || owner.data !== ptr || owner.dataDestructor === undefined) return false;
+    owner.dataDestructor = fn;
     return true;
   }
 
@@ -124,16 +161,21 @@ export class TallocNode {
  * without a node of its own until something asks for it (TeventReq and its
  * state: most states are never looked at by talloc, and freeing them is
  * then only clearing a flag).  While FLAG_LAZY is set, `data` is that child
- * and `data[TALLOC_NODE]` is the owner; the child has no destructor and no
- * children, and it is the owner's oldest child.  Any talloc function that
- * looks up the child's node makes the node first (lazyNode); dataNode then
- * holds it.
+ * and `data[TALLOC_NODE]` is the owner; the child has no children, its
+ * destructor (if the owner declares dataDestructor) is kept there, and it
+ * is the owner's oldest child.  Any talloc function that looks up the
+ * child's node makes the node first (lazyNode); dataNode then holds it.
+ * tallocSetDestructor on the child needs no node: a state with a
+ * destructor (most of the library's) is still freed without one.
  */
 export interface TallocLazyOwner extends TallocNode {
   data: unknown;
   dataNode: TallocNode | null;
   /* the name the child's node gets (tallocSetName), or undefined */
   typeName: string | undefined;
+  /* the lazy child's destructor, for an owner that declares the field
+   * (null when none): the child keeps it without a node of its own */
+  dataDestructor?: TallocDestructor<never> | null;
 }
 
 /*
@@ -149,6 +191,11 @@ function lazyNode(ptr: object, owner: TallocNode): TallocNode {
     o.tcFlags &= ~FLAG_LAZY;
     o.dataNode = node;
     if (typeof o.typeName === "string") node.tcName = o.typeName;
+    const d = o.dataDestructor;
+    if (d !== undefined && d !== null) {
+      node.tcDestructor = d;
+      o.dataDestructor = null;
+    }
     /* the oldest child: the tail of owner's list */
     let last = o.tcChild;
     if (last === null) {
@@ -168,6 +215,69 @@ function lazyNode(ptr: object, owner: TallocNode): TallocNode {
 /* Make owner's lazy child's node, if it has a lazy child (before walking its children). */
 function unlazy(tc: TallocNode): void {
   if ((tc.tcFlags & FLAG_LAZY) !== 0) lazyNode((tc as TallocLazyOwner).data as object, tc);
+}
+
+/* Whether tc has a lazy child that carries a destructor (it must then be freed as a node). */
+function lazyHasDestructor(tc: TallocNode): boolean {
+  if ((tc.tcFlags & FLAG_LAZY) === 0) return false;
+  const d = (tc as TallocLazyOwner).dataDestructor;
+  return d !== undefined && d !== null;
+}
+
+/*
+ * freeLazy() of a lazy child with a destructor: what freeInternal does for
+ * a node, without making one.  While the destructor runs the child stays
+ * lazy, its destructor DESTRUCTOR_BUSY (a node made meanwhile takes that
+ * over, so a tallocFree of the child from inside its destructor is refused,
+ * as in C).  A refusal leaves the child alive, with its node.
+ */
+function freeLazyDestructor(o: TallocLazyOwner): void {
+  const ptr = o.data as object;
+  const d = o.dataDestructor as TallocDestructor<never>;
+  if (d === DESTRUCTOR_BUSY) {
+    /* freed again from inside its own destructor: refused */
+    lazyNode(ptr, o);
+    return;
+  }
+  o.dataDestructor = DESTRUCTOR_BUSY;
+  let r: number | void;
+  try {
+    r = (d as TallocDestructor<object>)(ptr);
+  } catch (e) {
+    restoreLazyDestructor(o, ptr, d);
+    throw e;
+  }
+  if ((o.tcFlags & FLAG_LAZY) !== 0 && o.data === ptr) {
+    if (r === -1) {
+      restoreLazyDestructor(o, ptr, d);
+      lazyNode(ptr, o); /* refused: it stays, as a node */
+      return;
+    }
+    o.tcFlags &= ~FLAG_LAZY;
+    o.dataDestructor = null; /* freed: a destructor it set on itself meanwhile goes with it */
+    return;
+  }
+  /* the destructor made the child's node (asked talloc about it): finish as a node */
+  const node = (ptr as WithNode)[NODE];
+  if (node === undefined || node === null || node.tcPtr !== ptr) return;
+  if (r === -1) {
+    if (node.tcDestructor === DESTRUCTOR_BUSY) node.tcDestructor = d;
+    return;
+  }
+  if (node.tcDestructor === DESTRUCTOR_BUSY) node.tcDestructor = null;
+  if ((node.tcFlags & FLAG_FREE) === 0) freeAfterDestructor(node);
+}
+
+/* A destructor that threw or refused gets its place back (unless it set another one). */
+function restoreLazyDestructor(o: TallocLazyOwner, ptr: object, d: TallocDestructor<never>): void {
+  if ((o.tcFlags & FLAG_LAZY) !== 0 && o.data === ptr) {
+    if (o.dataDestructor === DESTRUCTOR_BUSY) o.dataDestructor = d;
+    return;
+  }
+  const node = (ptr as WithNode)[NODE];
+  if (node !== undefined && node !== null && node.tcPtr === ptr && node.tcDestructor === DESTRUCTOR_BUSY) {
+    node.tcDestructor = d;
+  }
 }
 
 /** Symbol under which an object carries its TallocNode. */
@@ -320,6 +430,12 @@ export function tallocSetDestructor<T extends object>(ptr: T, fn: TallocDestruct
   if (fn !== null && typeof fn !== "function") {
     throw new TypeError("tallocSetDestructor: the destructor must be a function or null");
   }
+  /* the lazy child of a library object (a request's state): no node needed */
+  const owner = (ptr as WithNode)[NODE];
+  if (owner !== undefined && owner !== null && owner.tcPtr !== ptr &&
+      TallocNode.setLazyDestructor(owner as TallocLazyOwner, ptr, fn as TallocDestructor<never> | null)) {
+    return;
+  }
   if (fn === null) {
     const tc = tallocPeekNode(ptr);
     if (tc !== null) tc.tcDestructor = null;
@@ -353,6 +469,13 @@ function freeInternal(tc: TallocNode): number {
     }
     if (tc.tcDestructor === DESTRUCTOR_BUSY) tc.tcDestructor = null;
   }
+  return freeAfterDestructor(tc);
+}
+
+/* The rest of the free, once the destructor allowed it. */
+function freeAfterDestructor(tc: TallocNode): number {
+  /* a lazy child with a destructor is freed as a node, in its place (the oldest) */
+  if ((tc.tcFlags & FLAG_LAZY) !== 0 && lazyHasDestructor(tc)) unlazy(tc);
   /*
    * talloc only keeps the parent pointer on the newest sibling; after the
    * unlink a chunk that was not the newest has no way back to its parent.
@@ -366,7 +489,7 @@ function freeInternal(tc: TallocNode): number {
     freeChildrenInternal(tc, wasHead ? parent : null);
     tc.tcFlags &= ~FLAG_LOOP;
   }
-  /* a lazy child is freed with it (no destructor, no children) */
+  /* a lazy child is freed with it (no children; one with a destructor was made a node above) */
   tc.tcFlags = (tc.tcFlags & ~FLAG_LAZY) | FLAG_FREE;
   return 0;
 }
@@ -381,7 +504,13 @@ function freeChildrenInternal(tc: TallocNode, grandparent: TallocNode | null): v
       if (grandparent !== null) linkHead(grandparent, child);
     }
   }
-  tc.tcFlags &= ~FLAG_LAZY; /* the lazy child, oldest, last */
+  /* the lazy child, oldest, last: one with a destructor is freed as a node */
+  if (lazyHasDestructor(tc)) {
+    unlazy(tc);
+    freeChildrenInternal(tc, grandparent);
+    return;
+  }
+  tc.tcFlags &= ~FLAG_LAZY;
 }
 
 /**

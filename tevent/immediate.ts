@@ -167,7 +167,14 @@ export function loopImmediate(ev: TeventContext): boolean {
   }
   const handler = im.handler as AnyFn;
   const privateData = im.privateData;
-  imUnlink(ev, im);
+  /* the head of the list: DLIST_REMOVE (imUnlink, without its general cases) */
+  const next = im.next;
+  ev.imHead = next;
+  if (next !== null) {
+    next.prev = null;
+    if (ev.imTail === next) ev.imTail = null; /* one entry left */
+    im.next = null;
+  }
   im.ev = null;
   im.handler = null;
   im.privateData = null;

@@ -84,6 +84,16 @@ class TeventReqExtra {
  */
 export class TeventReq<S = unknown> implements TallocLazyOwner, ImmediateEntry {
   static readonly tallocName = "struct tevent_req";
+
+  /**
+   * @internal teventReqCreate(memCtx, state, typeName) for a state the
+   * library has just made, whose class declares [TALLOC_NODE] (null).  The
+   * caller makes the state the request's lazy child itself, right after:
+   * `state[TALLOC_NODE] = req` (see TallocNode.markLazy).
+   */
+  static createForNewState<S extends object>(memCtx: TallocCtx, state: S, typeName: string): TeventReq<S> {
+    return bodies.createNew.call(undefined, memCtx, state, typeName) as TeventReq<S>;
+  }
   /*
    * The fields are declared here and set in the constructor, in this order:
    * plain stores in the constructor, no separate field initializer for V8
@@ -108,6 +118,8 @@ export class TeventReq<S = unknown> implements TallocLazyOwner, ImmediateEntry {
   /* the state's talloc node, kept so that receiving frees it without a lookup;
    * null while the state is the request's lazy child (TallocLazyOwner) */
   declare dataNode: TallocNode | null;
+  /* the state's destructor while it is the lazy child (TallocLazyOwner), or null */
+  declare dataDestructor: TallocDestructor<never> | null;
   /* async: the callback and its private data */
   declare fn: TeventReqFn | null;
   declare callbackPvt: unknown;
@@ -132,6 +144,7 @@ export class TeventReq<S = unknown> implements TallocLazyOwner, ImmediateEntry {
     this.next = null;
     this.data = state;
     this.dataNode = null;
+    this.dataDestructor = null;
     this.fn = null;
     this.callbackPvt = null;
     this.state = REQ_IN_PROGRESS;
@@ -255,6 +268,15 @@ function reqCreate(memCtx: TallocCtx, state: unknown, typeName: string | undefin
   return req;
 }
 
+/* TeventReq.createForNewState's body */
+function reqCreateNew(memCtx: TallocCtx, state: object, typeName: string): TeventReq {
+  const req = new TeventReq<unknown>(state, typeName);
+  TallocNode.attachNew(memCtx, req);
+  TallocNode.markLazy(req); /* a new request: no lazy child yet */
+  req.tcDestructor = reqDestructor;
+  return req;
+}
+
 /* tevent_req_cleanup(): at most once per state, in increasing state order */
 function reqCleanup(req: TeventReq, x: TeventReqExtra): void {
   const fn = x.cleanupFn;
@@ -372,12 +394,16 @@ function reqTraceTarget(req: TeventReq): TeventImmediate {
  * not as a constant it could inline. */
 const bodies = {
   create: null as unknown as typeof reqCreate,
+  createNew: null as unknown as typeof reqCreateNew,
   done: null as unknown as typeof reqDoneChecked,
   post: null as unknown as typeof reqPostChecked,
+  received: null as unknown as typeof reqReceived,
 };
 bodies.create = reqCreate;
+bodies.createNew = reqCreateNew;
 bodies.done = reqDoneChecked;
 bodies.post = reqPostChecked;
+bodies.received = reqReceived;
 
 registerPostedRequests(reqTrigger as (e: ImmediateEntry) => void,
                        reqTraceTarget as (e: ImmediateEntry) => TeventImmediate);
@@ -435,7 +461,10 @@ export function teventReqIsInProgress(req: TeventReq): boolean {
  */
 export function teventReqReceived(req: TeventReq): void {
   checkReq(req, "teventReqReceived");
-  reqReceived(req);
+  /* the body is called, never inlined (see reqCreate): a _recv function
+   * stays small enough to be inlined into its caller, so the result
+   * object it returns need not be allocated */
+  bodies.received.call(undefined, req);
 }
 
 function reqReceived(req: TeventReq): void {
@@ -458,7 +487,7 @@ function reqReceived(req: TeventReq): void {
   if (x !== null && x.cleanupFn !== null) reqCleanup(req, x);
   const data = req.data;
   if (data !== null) {
-    /* the state was a lazy child: freeing it is clearing the flag */
+    /* the state was a lazy child: freeing it is clearing the flag (after its destructor, if any) */
     if (TallocNode.freeLazy(req)) {
       (req as TeventReq<unknown>).data = null;
       return;

@@ -18,6 +18,11 @@ import { tallocSetDestructor } from "../lib/talloc";
 import { TeventReq, teventReqDone, teventReqError, teventReqReceived } from "../tevent/req";
 import { tsocketSimpleIntRecv } from "./simple";
 
+/* %TypedArray%.prototype.set, called directly: a lookup of `set` on the
+ * caller's buffer is a generic property load every time (buffers of many
+ * kinds pass by), and a subclass's own `set` has no say in the copy */
+const typedArraySet = Uint8Array.prototype.set;
+
 /** Where a readv stands in its iovec: buffer idx, offset ofs in it, ret bytes so far. */
 export interface IovecCursor {
   idx: number;
@@ -30,6 +35,11 @@ export class ByteQueue {
   private chunks: Uint8Array[] = [];
   private headOfs = 0;
   private bytes = 0;
+  /* the chunk take() copied from last, with its buffer and offset in it:
+   * reading .buffer is a call into the runtime, once per chunk is enough */
+  private viewChunk: Uint8Array | null = null;
+  private viewBuf: ArrayBufferLike | null = null;
+  private viewBase = 0;
 
   /** Bytes queued and not consumed (tstream_pending_bytes). */
   get length(): number {
@@ -57,6 +67,8 @@ export class ByteQueue {
     this.chunks = [];
     this.headOfs = 0;
     this.bytes = 0;
+    this.viewChunk = null;
+    this.viewBuf = null;
   }
 
   /** The bytes vector[0, count) asks for, when they are all queued; else -1. */
@@ -81,11 +93,17 @@ export class ByteQueue {
       while (ofs < dlen) {
         const n = Math.min(dlen - ofs, src.length - h);
         if (n <= 16) {
-          /* a few bytes: cheaper than a view of them */
+          /* a few bytes: cheaper than a view of them (measured: a view
+           * costs what about 24 bytes copied one by one do) */
           for (let k = 0; k < n; k++) dst[ofs + k] = src[h + k];
         } else {
           /* a plain view (Buffer's subarray costs more) */
-          dst.set(new Uint8Array(src.buffer, src.byteOffset + h, n), ofs);
+          if (src !== this.viewChunk) {
+            this.viewChunk = src;
+            this.viewBuf = src.buffer;
+            this.viewBase = src.byteOffset;
+          }
+          typedArraySet.call(dst, new Uint8Array(this.viewBuf as ArrayBufferLike, this.viewBase + h, n), ofs);
         }
         ofs += n;
         this.bytes -= n;

@@ -3,7 +3,9 @@
 // tstream_writev_queue).  Built on the public generic layer and tevent only.
 
 import { EBADF, EINVAL, getErrno } from "../lib/errno";
-import { TallocCtx, TallocDestructor, tallocFree, tallocIsFreed, tallocParent, tallocSetDestructor } from "../lib/talloc";
+import {
+  TallocCtx, TallocDestructor, tallocFree, tallocIsFreed, TallocNode, tallocParent, tallocSetDestructor, TALLOC_NODE,
+} from "../lib/talloc";
 import { scheduleImmediateInternal, teventScheduleImmediate } from "../tevent/immediate";
 import { TeventContext, TeventImmediate } from "../tevent/internal";
 import { TeventQueue, teventQueueAddOptimizeEmpty } from "../tevent/queue";
@@ -95,6 +97,9 @@ export function tdgramSendtoQueueRecv(req: TeventReq): { ret: number; perrno: nu
 /* ---- tstream_readv_pdu ---- */
 
 class TstreamReadvPduState {
+  /* declared (as library classes do): the request's lazy child keeps its
+   * owner here without a change of shape (see TallocLazyOwner) */
+  [TALLOC_NODE]: TallocNode | null = null;
   /* the vector next_vector gave us last (C frees it before asking again) */
   vector: Uint8Array[] | null = null;
   count = 0;
@@ -124,7 +129,6 @@ function readvPduStepPossible(state: TstreamReadvPduState, vector: Uint8Array[],
   const stream = state.stream;
   const readvNow = (stream.ops as TstreamReadvNowOp).readvNow;
   if (readvNow === undefined || stream.freed || stream.readvReq !== null || count > IOV_MAX) return false;
-  for (let i = 0; i < count; i++) if (!(vector[i] instanceof Uint8Array)) return false;
   return readvNow(stream, state.ev, vector, count, true) >= 0;
 }
 
@@ -139,8 +143,9 @@ function readvPduStepStart(req: TeventReq, state: TstreamReadvPduState): void {
     state.step = im;
     /* the request going (received or freed) between two reads frees the stream */
     const dn = req.dataNode;
-    if (dn !== null) dn.tcDestructor = readvPduStateDestructor as TallocDestructor<never>;
-    else tallocSetDestructor(state, readvPduStateDestructor);
+    const d = readvPduStateDestructor as TallocDestructor<never>;
+    if (dn !== null) dn.tcDestructor = d;
+    else if (!TallocNode.setLazyDestructor(req, state, d)) tallocSetDestructor(state, readvPduStateDestructor);
   }
   const stream = state.stream;
   stream.readvReq = req;
@@ -161,8 +166,17 @@ function readvPduStepRelease(state: TstreamReadvPduState): void {
   if (im.ev !== null || state.ev.tracing.im.callback !== null) return;
   state.step = null;
   spareStep = im;
+  /* the destructor has nothing left to do (no step): freeing the state
+   * need not call it */
+  const req = state.req;
+  const d = readvPduStateDestructor as TallocDestructor<never>;
+  const dn = req.dataNode;
+  if (dn === null) {
+    if (req.dataDestructor === d) req.dataDestructor = null;
+  } else if (dn.tcDestructor === d) {
+    dn.tcDestructor = null;
+  }
 }
-
 
 /* The PDU request goes (received or freed) between two reads: the stream is free again. */
 function readvPduStateDestructor(state: TstreamReadvPduState): number {
@@ -215,7 +229,10 @@ export function tstreamReadvPduSend<P>(memCtx: TallocCtx, ev: TeventContext, str
   }
   const state = new TstreamReadvPduState(ev, stream, nextVectorFn as TstreamReadvPduNextVectorFn,
                                          nextVectorPrivate);
-  const req = teventReqCreate(memCtx, state, "struct tstream_readv_pdu_state");
+  /* teventReqCreate, with the state made the request's lazy child here
+   * (a store that sees only this class: see TeventReq.createForNewState) */
+  const req = TeventReq.createForNewState(memCtx, state, "struct tstream_readv_pdu_state");
+  state[TALLOC_NODE] = req;
   state.req = req;
   readvPduAskForNextVector(req);
   if (!teventReqIsInProgress(req)) return teventReqPost(req, ev);
@@ -229,7 +246,8 @@ function readvPduAskForNextVector(req: TeventReq): void {
   const old = state.vector;
   state.vector = null;
   state.count = 0;
-  if (old !== null && tallocParent(old) === state) tallocFree(old);
+  /* a state that is still its request's lazy child has no children */
+  if (old !== null && !TallocNode.isLazyChild(req, state) && tallocParent(old) === state) tallocFree(old);
 
   const r = state.nextVectorFn(state.stream, state.nextVectorPrivate, state);
   if (r.ret === -1) {
@@ -251,14 +269,20 @@ function readvPduAskForNextVector(req: TeventReq): void {
   state.count = count;
 
   let toRead = 0;
-  for (let i = 0; i < count; i++) toRead += vector[i].length;
+  /* (buffers that are not Uint8Array go the C way: tstreamReadvSend checks them) */
+  let plain = true;
+  for (let i = 0; i < count; i++) {
+    const v = vector[i];
+    if (!(v instanceof Uint8Array)) plain = false;
+    toRead += v.length;
+  }
   /* the next_vector function should have reported count 0 */
   if (toRead === 0) {
     teventReqError(req, EINVAL);
     return;
   }
 
-  if (readvPduStepPossible(state, vector, count)) {
+  if (plain && readvPduStepPossible(state, vector, count)) {
     readvPduStepStart(req, state);
     return;
   }
