@@ -15,7 +15,7 @@ import {
   teventReqPoll, teventReqPost, teventReqSetCallback, teventTimevalCurrentOfs, teventWakeupSend, TstreamContext,
   TstreamContextOps, tstreamContextCreate, tstreamDisconnectRecv, tstreamDisconnectSend, tstreamPendingBytes,
   tstreamReadvRecv, tstreamReadvSend, tstreamUnixSocketpair, tstreamWritevRecv, tstreamWritevSend,
-  tsocketSimpleIntRecv, teventReqReceived, TstreamBsd,
+  tsocketSimpleIntRecv, teventReqReceived, TstreamBsd, TSTREAM_BSD_READ_BUFFER_LIMIT,
 } from "../../index";
 import {
   TstreamDuplex, tstreamFromDuplex, tstreamToDuplex, TSTREAM_DUPLEX_READ_BUFFER_LIMIT,
@@ -371,7 +371,7 @@ describe("Node.js stream adapters (extension: tsocket/duplex.ts)", function () {
       expect(d.bytesRead).to.be.within(64 * 1024, 64 * 1024 + 64 * 1024);
       /* the socket under it is paused at its own limit: the writer waits */
       const bsd = s1.privateData as TstreamBsd;
-      expect(bsd.buffered).to.be.at.most(TSTREAM_DUPLEX_READ_BUFFER_LIMIT + 64 * 1024);
+      expect(bsd.buffered).to.be.at.most(TSTREAM_BSD_READ_BUFFER_LIMIT + 64 * 1024);
       expect(bsd.bytesReceived).to.be.lessThan(total / 2);
       /* now read: everything arrives */
       const got: Buffer[] = [];

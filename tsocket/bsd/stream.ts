@@ -79,8 +79,14 @@ export function tstreamBsdHoldLoop(ev: TeventContext, memCtx: object): TeventFd 
   return fdAddStandIn(ev, memCtx, holdFdHandler, null);
 }
 
-/** Most bytes queued (read from the kernel, not yet consumed) before the socket is paused. */
-export const TSTREAM_BSD_READ_BUFFER_LIMIT = 256 * 1024;
+/**
+ * Most bytes queued (read from the kernel, not yet consumed) before the
+ * socket is paused.  Node reads up to 32 x 64 KiB each time a socket is
+ * readable: a smaller bound pauses and resumes a bulk TCP stream every few
+ * reads (an epoll_ctl pair each time).  1 MiB is still below what Linux
+ * lets a TCP socket's own receive buffer grow to (tcp_rmem, 6 MiB).
+ */
+export const TSTREAM_BSD_READ_BUFFER_LIMIT = 1024 * 1024;
 
 /* A waiting backend request: its progress function runs from the loop. */
 interface Progressing {
