@@ -6,10 +6,17 @@ import { TallocCtx, tallocFree, tallocMove, tallocSetDestructor, tallocSetName, 
 import { TeventContext } from "../tevent/internal";
 import {
   TeventReq, teventReqCallbackData, teventReqCreate, teventReqDone, teventReqError, teventReqPost,
-  teventReqReceived, teventReqSetCallback,
+  teventReqReceived, teventReqSetCallback, TEVENT_REQ_DONE,
 } from "../tevent/req";
 import { TsocketAddress } from "./address";
 import { tsocketSimpleIntRecv } from "./simple";
+
+/* tsocket_simple_int_recv(), without result objects for a request that is done (every datagram) */
+const RECV_DONE: { readonly ret: number; readonly perrno: number } = Object.freeze({ ret: 0, perrno: 0 });
+function simpleIntRecv(req: TeventReq): { readonly ret: number; readonly perrno: number } {
+  if (req instanceof TeventReq && req.state === TEVENT_REQ_DONE) return RECV_DONE;
+  return tsocketSimpleIntRecv(req);
+}
 
 /** struct tdgram_context_ops (tsocket_internal.h) */
 export interface TdgramContextOps {
@@ -76,6 +83,8 @@ function checkEv(ev: unknown, fn: string): asserts ev is TeventContext {
 /* ---- recvfrom ---- */
 
 class TdgramRecvfromState {
+  /* the talloc slot, present from the start: attaching the state to its request is then no shape change */
+  [TALLOC_NODE]: TallocNode | null = null;
   buf: Uint8Array | null = null;
   len = 0;
   src: TsocketAddress | null = null;
@@ -131,7 +140,7 @@ function recvfromDone(subreq: TeventReq): void {
 export function tdgramRecvfromRecv(req: TeventReq, memCtx: TallocCtx):
     { ret: number; perrno: number; buf: Uint8Array | null; src: TsocketAddress | null } {
   const state = req.data as TdgramRecvfromState;
-  const { ret, perrno } = tsocketSimpleIntRecv(req);
+  const { ret, perrno } = simpleIntRecv(req);
   let out: { ret: number; perrno: number; buf: Uint8Array | null; src: TsocketAddress | null };
   if (ret === 0) {
     const buf = state.buf !== null ? tallocMove(memCtx, state.buf) : null;
@@ -149,6 +158,8 @@ export function tdgramRecvfromRecv(req: TeventReq, memCtx: TallocCtx):
 /* ---- sendto ---- */
 
 class TdgramSendtoState {
+  /* the talloc slot, present from the start: attaching the state to its request is then no shape change */
+  [TALLOC_NODE]: TallocNode | null = null;
   ret = -1;
   constructor(readonly ops: TdgramContextOps, public dgram: TdgramContext | null) {}
 }
@@ -209,7 +220,7 @@ function sendtoDone(subreq: TeventReq): void {
 /** tdgram_sendto_recv(): the bytes sent (never 0), or -1 with perrno. */
 export function tdgramSendtoRecv(req: TeventReq): { ret: number; perrno: number } {
   const state = req.data as TdgramSendtoState;
-  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  let { ret, perrno } = simpleIntRecv(req);
   if (ret === 0) ret = state.ret;
   teventReqReceived(req);
   return { ret, perrno };

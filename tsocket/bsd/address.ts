@@ -11,7 +11,7 @@
 // conformance/c/tsocket_address.c.
 
 import * as fs from "node:fs";
-import { TallocCtx, tallocSteal } from "../../lib/talloc";
+import { TallocCtx, tallocSteal, TALLOC_NODE, TallocNode } from "../../lib/talloc";
 import { EAFNOSUPPORT, EINVAL, ENAMETOOLONG, setErrno } from "../../lib/errno";
 import { TsocketAddress, TsocketAddressOps, tsocketAddressCreate } from "../address";
 
@@ -46,6 +46,8 @@ export interface TsocketAddressResult {
  * changes (sun_path is read up to a NUL, at most its 108 bytes, as before).
  */
 export class TsocketAddressBsd {
+  /** @internal the talloc slot, present from the start (a new address's data then changes no shape) */
+  [TALLOC_NODE]: TallocNode | null = null;
   saSocklen = 0;
   /**
    * @internal `u` is shared with other addresses (a UDP socket's sender

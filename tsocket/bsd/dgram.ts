@@ -45,12 +45,12 @@ import {
   EAFNOSUPPORT, EBADF, ECONNREFUSED, EDESTADDRREQ, EINVAL, EIO, EISCONN, ENETUNREACH,
   ENOENT, ENOTCONN, ENOTSOCK, EOPNOTSUPP, EPERM, ERRNO_TEXTS, errnoFromNodeError, setErrno,
 } from "../../lib/errno";
-import { TallocCtx, tallocFree, tallocSetDestructor, tallocSteal } from "../../lib/talloc";
+import { TallocCtx, tallocFree, tallocSetDestructor, tallocSteal, TALLOC_NODE, TallocNode } from "../../lib/talloc";
 import { fdAddSource, teventFdGetFlags, TEVENT_FD_NOT_READABLE, TEVENT_FD_NOT_WRITEABLE, TEVENT_FD_READABLE,
          TEVENT_FD_WRITEABLE } from "../../tevent/fd";
 import { FdSource, TeventContext, TeventFd, TEVENT_FD_READ, TEVENT_FD_WRITE } from "../../tevent/internal";
 import { TeventReq, teventReqCreate, teventReqDone, teventReqError, teventReqIsInProgress, teventReqPost,
-         teventReqReceived } from "../../tevent/req";
+         teventReqReceived, TEVENT_REQ_DONE } from "../../tevent/req";
 import { TsocketAddress, tsocketAddressCreate } from "../address";
 import { TdgramContext, tdgramContextCreate, TdgramContextOps } from "../dgram";
 import { tsocketSimpleIntRecv } from "../simple";
@@ -59,6 +59,13 @@ import {
   tsocketAddressInetAddrString,
   tsocketAddressInetFromStrings, tsocketAddressInetPort, tsocketAddressUnixFromPath, tsocketAddressUnixPath,
 } from "./address";
+
+/* tsocket_simple_int_recv(), without result objects for a request that is done (every datagram) */
+const RECV_DONE: { readonly ret: number; readonly perrno: number } = Object.freeze({ ret: 0, perrno: 0 });
+function simpleIntRecv(req: TeventReq): { readonly ret: number; readonly perrno: number } {
+  if (req instanceof TeventReq && req.state === TEVENT_REQ_DONE) return RECV_DONE;
+  return tsocketSimpleIntRecv(req);
+}
 
 /** At most this many received datagrams wait for tdgram_recvfrom_send(); more are dropped. */
 export const TDGRAM_BSD_RECV_QUEUE_MAX = 256;
@@ -154,6 +161,13 @@ export class TdgramBsd {
   filtered = 0;
   /** the last UDP sender seen and its sockaddr (see srcAddress) */
   srcCache: { address: string; port: number; family: string; sa: Uint8Array; socklen: number } | null = null;
+  /** @internal the callback of every udp.send() (see udpSend) */
+  udpSendDone: ((err: Error | null) => void) | null = null;
+  /** @internal the UDP sends node:dgram has queued, oldest first */
+  udpInflight: SendOp[] | null = null;
+  /** @internal the Buffer the last UDP send viewed buf through, and that buf (see sendView) */
+  sendView: Buffer | null = null;
+  sendViewOf: Uint8Array | null = null;
 }
 
 /* Unix sockets of this process by bound path, for the in-process EPERM of connect(). */
@@ -306,6 +320,8 @@ function socketError(bsds: TdgramBsd, errno: number): void {
 function bsdClose(bsds: TdgramBsd): void {
   const fd = bsds.fd;
   bsds.fd = null;
+  bsds.sendView = null; /* the last buffer sent is no longer kept */
+  bsds.sendViewOf = null;
   if (bsds.udp !== null) {
     const udp = bsds.udp;
     bsds.udp = null;
@@ -340,6 +356,8 @@ export function tdgramBsdOptimizeRecvfrom(dgram: TdgramContext, on: boolean): bo
 /* ---- recvfrom ---- */
 
 class TdgramBsdRecvfromState {
+  /* the talloc slot, present from the start: attaching the state to its request is then no shape change */
+  [TALLOC_NODE]: TallocNode | null = null;
   buf: Uint8Array | null = null;
   len = 0;
   src: TsocketAddress | null = null;
@@ -437,7 +455,7 @@ function recvfromHandler(req: TeventReq): void {
 function bsdRecvfromRecv(req: TeventReq, memCtx: TallocCtx):
     { ret: number; perrno: number; buf: Uint8Array | null; src: TsocketAddress | null } {
   const state = req.data as TdgramBsdRecvfromState;
-  const { ret, perrno } = tsocketSimpleIntRecv(req);
+  const { ret, perrno } = simpleIntRecv(req);
   let out: { ret: number; perrno: number; buf: Uint8Array | null; src: TsocketAddress | null };
   if (ret === 0) {
     out = { ret: state.len, perrno: 0, buf: tallocSteal(memCtx, state.buf!), src: tallocSteal(memCtx, state.src!) };
@@ -457,9 +475,15 @@ class SendOp {
   done = false;
   ret = -1;
   errno = 0;
+  constructor(readonly len: number, readonly fd: TdgramBsdFd) {}
 }
 
+/* What bsdSendStart returns for a datagram the kernel took at once (C's sendto() returned len). */
+const SENT = 0;
+
 class TdgramBsdSendtoState {
+  /* the talloc slot, present from the start: attaching the state to its request is then no shape change */
+  [TALLOC_NODE]: TallocNode | null = null;
   op: SendOp | null = null;
   ret = -1;
   constructor(readonly dgram: TdgramContext<TdgramBsd>, readonly buf: Uint8Array, readonly len: number,
@@ -496,6 +520,11 @@ function sendtoHandler(req: TeventReq): void {
   const bsds = state.dgram.privateData;
   if (state.op === null) {
     const r = bsdSendStart(bsds, state.buf, state.len, state.dst);
+    if (r === SENT) {
+      state.ret = state.len;
+      teventReqDone(req);
+      return;
+    }
     if (r instanceof SendOp) {
       state.op = r;
       if (!r.done) return; /* retry later: in flight */
@@ -516,15 +545,16 @@ function sendtoHandler(req: TeventReq): void {
 
 function bsdSendtoRecv(req: TeventReq): { ret: number; perrno: number } {
   const state = req.data as TdgramBsdSendtoState;
-  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  let { ret, perrno } = simpleIntRecv(req);
   if (ret === 0) ret = state.ret;
   teventReqReceived(req);
   return { ret, perrno };
 }
 
 /*
- * sendto(bsds->fd, buf, len, 0, dst): an errno when it fails at once, or the
- * send handed to Node.js (done already when node-unix-socket sent it at once).
+ * sendto(bsds->fd, buf, len, 0, dst): SENT when the datagram went at once,
+ * an errno when it failed at once, or the send handed to Node.js (done
+ * already when node-unix-socket sent it at once).
  */
 function bsdSendStart(bsds: TdgramBsd, buf: Uint8Array, len: number, dst: TsocketAddress | null): SendOp | number {
   const fd = bsds.fd!;
@@ -548,8 +578,6 @@ function bsdSendStart(bsds: TdgramBsd, buf: Uint8Array, len: number, dst: Tsocke
     if (bsds.family === AF_INET6 && dbsda.family === AF_INET) return ENETUNREACH;
     return EINVAL;
   }
-  const data = Buffer.from(buf.buffer, buf.byteOffset, len);
-  const op = new SendOp();
   if (bsds.udp !== null) {
     const udp = bsds.udp;
     let port = 0;
@@ -565,38 +593,11 @@ function bsdSendStart(bsds: TdgramBsd, buf: Uint8Array, len: number, dst: Tsocke
       dbsda = null;
     }
     if (dbsda === null && !bsds.connected) return EDESTADDRREQ;
-    fd.sending++;
-    const cb = (err: Error | null): void => {
-      finishSend(op, len, err, udpSendErrno);
-      sendSettled(bsds, fd);
-    };
-    let thrown: unknown = null;
-    /* C's sendto() says at once whether it sent: node:dgram sends at once
-     * too but reports it from process.nextTick; those ticks are run now, so
-     * a datagram the kernel took completes the request from its _send (C's
-     * fast path), and only a queued send waits for the socket
-     * (captureTicks written out: no closure per send) */
-    const nextTick = process.nextTick;
-    const outer = tickSink;
-    tickSink = null;
-    let ticks: TickList | null = null;
-    try {
-      ticks = beginCapture();
-      if (dbsda === null) udp.send(data, 0, len, cb);
-      else udp.send(data, 0, len, port, host, cb);
-    } catch (e) {
-      thrown = e;
-    } finally {
-      endCapture(outer, nextTick);
-    }
-    if (thrown !== null) {
-      fd.sending--;
-      return errnoFromNodeError(thrown, EINVAL);
-    }
-    runTicks(ticks!);
-    return op;
+    return udpSend(bsds, fd, udp, sendView(bsds, buf, len), len, dbsda === null ? 0 : port, host);
   }
   if (bsds.unix !== null) {
+    const data = Buffer.from(buf.buffer, buf.byteOffset, len);
+    const op = new SendOp(len, fd);
     let path: string;
     if (dbsda !== null) {
       path = tsocketAddressUnixPath(dst!, null) ?? "";
@@ -654,6 +655,111 @@ function udpSendErrno(e: unknown): number {
 function sendSettled(bsds: TdgramBsd, fd: TdgramBsdFd): void {
   fd.sending--;
   if (bsds.fd === fd && fd.sending === 0) fd.changed();
+}
+
+/*
+ * The bytes of a UDP send as a Buffer of exactly len bytes, viewing buf
+ * (node:dgram then has nothing to slice, and a Buffer costs it less than
+ * another Uint8Array).  The last view is kept: a program sends from the
+ * same buffer again and again.
+ */
+function sendView(bsds: TdgramBsd, buf: Uint8Array, len: number): Buffer {
+  const v = bsds.sendView;
+  /* a view over a resizable ArrayBuffer that shrank has length 0: made again */
+  if (v !== null && bsds.sendViewOf === buf && v.length === len) return v;
+  if (buf.length === len && buf instanceof Buffer) return buf;
+  const nv = Buffer.from(buf.buffer, buf.byteOffset, len);
+  bsds.sendView = nv;
+  bsds.sendViewOf = buf;
+  return nv;
+}
+
+/*
+ * C's sendto() says at once whether it sent: node:dgram sends at once too
+ * but reports it from process.nextTick().  While udp.send() runs,
+ * process.nextTick is captureSendTick: the report of this send (the first
+ * tick, for the callback being waited for) is only noted, and the send
+ * completes from its _send (C's fast path); any other tick is kept and run
+ * afterwards, in order.  Only a send node:dgram queues waits for the socket
+ * (its callback comes later, oldest first: bsds.udpInflight).
+ */
+let capWanted: unknown = null;
+let capHit = false;
+let capErr: unknown = null;
+
+function captureSendTick(fn: TickFn, a?: unknown, b?: unknown, c?: unknown): void {
+  if (fn === capWanted && !capHit && tickSink === null) {
+    capHit = true;
+    capErr = a;
+    return;
+  }
+  if (tickSink === null) tickSink = tickLists.pop() ?? [];
+  const n = arguments.length - 1;
+  if (n <= 3) tickSink.push(fn, n, a, b, c);
+  // eslint-disable-next-line prefer-rest-params
+  else tickSink.push(fn, -1, Array.prototype.slice.call(arguments, 1), undefined, undefined);
+}
+
+/* udp.send() of data (len bytes) to port/host, or to the connected remote for port 0; as bsdSendStart */
+function udpSend(bsds: TdgramBsd, fd: TdgramBsdFd, udp: dgram.Socket, data: Buffer, len: number, port: number,
+                 host: string): SendOp | number {
+  const cb = bsds.udpSendDone!;
+  const nextTick = process.nextTick;
+  const outer = tickSink;
+  const outerWanted = capWanted;
+  const outerHit = capHit;
+  const outerErr = capErr;
+  tickSink = null;
+  capWanted = cb;
+  capHit = false;
+  capErr = null;
+  let thrown: unknown = null;
+  let hit = false;
+  let err: unknown = null;
+  let others: TickList | null = null;
+  fd.sending++;
+  try {
+    process.nextTick = captureSendTick as typeof process.nextTick;
+    if (port === 0) udp.send(data, cb);
+    else udp.send(data, port, host, cb);
+  } catch (e) {
+    thrown = e;
+  } finally {
+    process.nextTick = nextTick;
+    hit = capHit;
+    err = capErr;
+    others = tickSink;
+    tickSink = outer;
+    capWanted = outerWanted;
+    capHit = outerHit;
+    capErr = outerErr;
+  }
+  if (thrown !== null) {
+    fd.sending--;
+    if (others !== null) recycleTicks(others);
+    return errnoFromNodeError(thrown, EINVAL);
+  }
+  let r: SendOp | number;
+  if (hit) {
+    /* done at once: the descriptor is as writable as before, nothing to tell tevent */
+    fd.sending--;
+    r = err !== null && err !== undefined ? udpSendErrno(err) : SENT;
+  } else {
+    const op = new SendOp(len, fd);
+    if (bsds.udpInflight === null) bsds.udpInflight = [];
+    bsds.udpInflight.push(op);
+    r = op;
+  }
+  if (others !== null) runTicks(others);
+  return r;
+}
+
+/* the callback of every udp.send() of bsds (bsds.udpSendDone): the oldest send in flight has finished */
+function udpSendDone(bsds: TdgramBsd, err: Error | null): void {
+  const op = bsds.udpInflight !== null ? bsds.udpInflight.shift() : undefined;
+  if (op === undefined) return;
+  finishSend(op, op.len, err, udpSendErrno);
+  sendSettled(bsds, op.fd);
 }
 
 /* ---- disconnect ---- */
@@ -728,6 +834,7 @@ function newContext(memCtx: TallocCtx, family: number): { dgram: TdgramContext<T
 
 function attachUdp(bsds: TdgramBsd, udp: dgram.Socket): void {
   bsds.udp = udp;
+  bsds.udpSendDone = (err: Error | null): void => udpSendDone(bsds, err);
   udp.on("message", (msg: Buffer, rinfo: dgram.RemoteInfo) => enqueue(bsds, msg, rinfo));
   /* an error from recvmsg() (ICMP errors on a connected socket) is SO_ERROR */
   udp.on("error", (err: Error) => socketError(bsds, errnoFromNodeError(err, EIO)));
@@ -797,6 +904,12 @@ function captureTicks(fn: () => void): TickList {
   } finally {
     endCapture(outer, nextTick);
   }
+}
+
+/* Give a list of kept callbacks back for reuse without running them. */
+function recycleTicks(list: TickList): void {
+  list.length = 0;
+  tickLists.push(list);
 }
 
 /* Run the kept callbacks in order, then give the list back for reuse. */
