@@ -364,6 +364,8 @@ export function teventFdGetFlags(fde: TeventFd | null): number {
 /** tevent_fd_set_flags() */
 export function teventFdSetFlags(fde: TeventFd | null, flags: number): void {
   if (fde === null || fde === undefined) return;
+  /* unchanged: nothing to tell the kernel (epoll's set_fd_flags returns here too) */
+  if (fde.flags === (flags & 0xffff)) return;
   fde.flags = flags & 0xffff;
   const ev = fde.ev;
   if (ev !== null && (fde.source.poll() & fde.flags) !== 0) {
