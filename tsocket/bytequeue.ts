@@ -16,7 +16,7 @@ import { teventCreateImmediate } from "../tevent/immediate";
 import { TeventContext, TeventImmediate } from "../tevent/internal";
 import { tallocSetDestructor } from "../lib/talloc";
 import { TeventReq, teventReqDone, teventReqError, teventReqReceived } from "../tevent/req";
-import { tsocketSimpleIntRecv } from "./simple";
+import { tsocketSimpleIntRecvShared } from "./simple";
 
 /* %TypedArray%.prototype.set, called directly: a lookup of `set` on the
  * caller's buffer is a generic property load every time (buffers of many
@@ -211,10 +211,11 @@ export interface ReadvSource {
 }
 
 /**
- * The state of a backend's readv request: its own copy of the iovec array
- * (C copies it), the cursor fill() advances, the immediate its progress
- * function runs from, and the stream state it waits on (src, null once it
- * let go).
+ * The state of a backend's readv request: the iovec array, the cursor
+ * fill() advances, the immediate its progress function runs from, and the
+ * stream state it waits on (src, null once it let go).  C copies the iovec
+ * array in tstream_readv_send(); the generic layer (tstreamReadvSend, a
+ * backend's only caller) hands over that copy, so it is kept as it is.
  */
 export class ReadvCursorState<S extends ReadvSource = ReadvSource> implements IovecCursor {
   im: TeventImmediate;
@@ -228,7 +229,7 @@ export class ReadvCursorState<S extends ReadvSource = ReadvSource> implements Io
   readonly vector: Uint8Array[];
   /* im: the immediate the progress function runs from; by default one of the request's own */
   constructor(readonly ev: TeventContext, vector: Uint8Array[], count: number, im: TeventImmediate | null = null) {
-    this.vector = vector.slice(0, count); /* C copies the iovec array */
+    this.vector = count === vector.length ? vector : vector.slice(0, count);
     this.im = im ?? teventCreateImmediate(this);
   }
 }
@@ -273,7 +274,7 @@ export function readvCursorFinish<S extends ReadvSource>(state: ReadvCursorState
 /** The _recv of a readv whose state is a ReadvCursorState: the bytes copied, or -1 and the errno. */
 export function readvCursorRecv(req: TeventReq): { ret: number; perrno: number } {
   const state = req.data as ReadvCursorState;
-  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  let { ret, perrno } = tsocketSimpleIntRecvShared(req);
   if (ret === 0) ret = state.ret;
   teventReqReceived(req);
   return { ret, perrno };

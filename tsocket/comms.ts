@@ -47,7 +47,7 @@ import { teventReqIsUnixError } from "../tevent/unix";
 import {
   ByteQueue, readvCursorFinish as commsReadvFinish, readvCursorRecv, ReadvCursorState, readvCursorWait,
 } from "./bytequeue";
-import { tsocketSimpleIntRecv } from "./simple";
+import { tsocketSimpleIntRecv, tsocketSimpleIntRecvShared } from "./simple";
 import {
   TstreamContext, TstreamContextOps, tstreamContextCreate, tstreamContextData, tstreamPendingBytes,
   TstreamReadvNowOp, tstreamReadvRecv, tstreamReadvSend,
@@ -382,7 +382,7 @@ function commsWritevHandler(ev: TeventContext, im: TeventImmediate, req: TeventR
 
 function commsWritevRecv(req: TeventReq): { ret: number; perrno: number } {
   const state = req.data as CommsWritevState;
-  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  let { ret, perrno } = tsocketSimpleIntRecvShared(req);
   if (ret === 0) ret = state.ret;
   teventReqReceived(req);
   return { ret, perrno };

@@ -6,17 +6,11 @@ import { TallocCtx, tallocFree, tallocMove, tallocSetDestructor, tallocSetName, 
 import { TeventContext } from "../tevent/internal";
 import {
   TeventReq, teventReqCallbackData, teventReqCreate, teventReqDone, teventReqError, teventReqPost,
-  teventReqReceived, teventReqSetCallback, TEVENT_REQ_DONE,
+  teventReqReceived, teventReqSetCallback,
 } from "../tevent/req";
 import { TsocketAddress } from "./address";
-import { tsocketSimpleIntRecv } from "./simple";
+import { tsocketSimpleIntRecv, tsocketSimpleIntRecvShared } from "./simple";
 
-/* tsocket_simple_int_recv(), without result objects for a request that is done (every datagram) */
-const RECV_DONE: { readonly ret: number; readonly perrno: number } = Object.freeze({ ret: 0, perrno: 0 });
-function simpleIntRecv(req: TeventReq): { readonly ret: number; readonly perrno: number } {
-  if (req instanceof TeventReq && req.state === TEVENT_REQ_DONE) return RECV_DONE;
-  return tsocketSimpleIntRecv(req);
-}
 
 /** struct tdgram_context_ops (tsocket_internal.h) */
 export interface TdgramContextOps {
@@ -140,7 +134,7 @@ function recvfromDone(subreq: TeventReq): void {
 export function tdgramRecvfromRecv(req: TeventReq, memCtx: TallocCtx):
     { ret: number; perrno: number; buf: Uint8Array | null; src: TsocketAddress | null } {
   const state = req.data as TdgramRecvfromState;
-  const { ret, perrno } = simpleIntRecv(req);
+  const { ret, perrno } = tsocketSimpleIntRecvShared(req);
   let out: { ret: number; perrno: number; buf: Uint8Array | null; src: TsocketAddress | null };
   if (ret === 0) {
     const buf = state.buf !== null ? tallocMove(memCtx, state.buf) : null;
@@ -220,7 +214,7 @@ function sendtoDone(subreq: TeventReq): void {
 /** tdgram_sendto_recv(): the bytes sent (never 0), or -1 with perrno. */
 export function tdgramSendtoRecv(req: TeventReq): { ret: number; perrno: number } {
   const state = req.data as TdgramSendtoState;
-  let { ret, perrno } = simpleIntRecv(req);
+  let { ret, perrno } = tsocketSimpleIntRecvShared(req);
   if (ret === 0) ret = state.ret;
   teventReqReceived(req);
   return { ret, perrno };

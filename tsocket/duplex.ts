@@ -70,7 +70,7 @@ import {
 import { teventLoopOnce } from "../tevent/tevent";
 import { tstreamBsdHoldLoop } from "./bsd/stream";
 import { ByteQueue, readvCursorFinish, readvCursorRecv, ReadvCursorState, readvCursorWait } from "./bytequeue";
-import { tsocketSimpleIntRecv } from "./simple";
+import { tsocketSimpleIntRecv, tsocketSimpleIntRecvShared } from "./simple";
 import {
   TstreamContext, TstreamContextOps, tstreamContextCreate, tstreamContextData, tstreamPendingBytes,
   TstreamReadvNowOp, tstreamReadvRecv, tstreamReadvSend, tstreamWritevRecv, tstreamWritevSend,
@@ -483,7 +483,7 @@ function tstreamDuplexWritevHandler(ev: TeventContext, im: TeventImmediate, req:
 
 function tstreamDuplexWritevRecv(req: TeventReq): { ret: number; perrno: number } {
   const state = req.data as TstreamDuplexWritevState;
-  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  let { ret, perrno } = tsocketSimpleIntRecvShared(req);
   if (ret === 0) ret = state.total;
   teventReqReceived(req);
   return { ret, perrno };

@@ -15,7 +15,7 @@ import {
 } from "../tevent/req";
 import { TsocketAddress } from "./address";
 import { TdgramContext, tdgramSendtoRecv, tdgramSendtoSend } from "./dgram";
-import { tsocketSimpleIntRecv } from "./simple";
+import { tsocketSimpleIntRecvShared } from "./simple";
 import { TstreamContext, TstreamReadvNowFn, TstreamReadvNowOp, tstreamReadvRecv, tstreamReadvSend, tstreamWritevRecv, tstreamWritevSend } from "./stream";
 
 /**
@@ -88,7 +88,7 @@ function sendtoQueueDone(subreq: TeventReq): void {
 /** tdgram_sendto_queue_recv(): the bytes sent, or -1 with perrno. */
 export function tdgramSendtoQueueRecv(req: TeventReq): { ret: number; perrno: number } {
   const state = req.data as TdgramSendtoQueueState;
-  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  let { ret, perrno } = tsocketSimpleIntRecvShared(req);
   if (ret === 0) ret = state.ret;
   teventReqReceived(req);
   return { ret, perrno };
@@ -308,7 +308,7 @@ function readvPduReadvDone(subreq: TeventReq): void {
 /** tstream_readv_pdu_recv(): the bytes of the PDU (not 0), or -1 with perrno. */
 export function tstreamReadvPduRecv(req: TeventReq): { ret: number; perrno: number } {
   const state = req.data as TstreamReadvPduState;
-  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  let { ret, perrno } = tsocketSimpleIntRecvShared(req);
   if (ret === 0) ret = state.totalRead;
   teventReqReceived(req);
   return { ret, perrno };
@@ -367,7 +367,7 @@ function readvPduQueueDone(subreq: TeventReq): void {
 /** tstream_readv_pdu_queue_recv(): the bytes of the PDU, or -1 with perrno. */
 export function tstreamReadvPduQueueRecv(req: TeventReq): { ret: number; perrno: number } {
   const state = req.data as TstreamReadvPduQueueState;
-  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  let { ret, perrno } = tsocketSimpleIntRecvShared(req);
   if (ret === 0) ret = state.ret;
   teventReqReceived(req);
   return { ret, perrno };
@@ -425,7 +425,7 @@ function writevQueueDone(subreq: TeventReq): void {
 /** tstream_writev_queue_recv(): the bytes written, or -1 with perrno. */
 export function tstreamWritevQueueRecv(req: TeventReq): { ret: number; perrno: number } {
   const state = req.data as TstreamWritevQueueState;
-  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  let { ret, perrno } = tsocketSimpleIntRecvShared(req);
   if (ret === 0) ret = state.ret;
   teventReqReceived(req);
   return { ret, perrno };

@@ -2,7 +2,7 @@ export * from "./address";
 export * from "./bsd/address";
 export * from "./stream";
 export * from "./dgram";
-export * from "./simple";
+export { tsocketSimpleIntRecv } from "./simple";
 export * from "./helpers";
 export {
   TstreamBsd, tstreamBsdOps, TstreamResult, tstreamBsdExistingSocket, tstreamBsdOptimizeReadv,

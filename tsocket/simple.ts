@@ -29,3 +29,16 @@ export function tsocketSimpleIntRecv(req: TeventReq): { ret: number; perrno: num
     default: return { ret: -1, perrno: EIO };
   }
 }
+
+/* the result of every done request, for tsocketSimpleIntRecvShared */
+const RECV_DONE: { readonly ret: number; readonly perrno: number } = Object.freeze({ ret: 0, perrno: 0 });
+
+/**
+ * @internal tsocketSimpleIntRecv for a library _recv that only reads the
+ * result: a done request (every datagram) gives one shared, frozen result
+ * instead of a new object.  Not for a result handed to the caller.
+ */
+export function tsocketSimpleIntRecvShared(req: TeventReq): { readonly ret: number; readonly perrno: number } {
+  if (req instanceof TeventReq && req.state === REQ_DONE) return RECV_DONE;
+  return tsocketSimpleIntRecv(req);
+}

@@ -11,7 +11,7 @@ import {
   TeventReq, teventReqCallbackData, teventReqCreate, teventReqDone, teventReqError, teventReqPost,
   teventReqReceived, teventReqSetCallback,
 } from "../tevent/req";
-import { tsocketSimpleIntRecv } from "./simple";
+import { tsocketSimpleIntRecv, tsocketSimpleIntRecvShared } from "./simple";
 
 /** struct tstream_context_ops (tsocket_internal.h): what a kind of stream implements. */
 export interface TstreamContextOps {
@@ -291,7 +291,7 @@ function readvDone(subreq: TeventReq): void {
 /** tstream_readv_recv(): the bytes read, or -1 with perrno. */
 export function tstreamReadvRecv(req: TeventReq): { ret: number; perrno: number } {
   const state = req.data as TstreamReadvState;
-  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  let { ret, perrno } = tsocketSimpleIntRecvShared(req);
   if (ret === 0) ret = state.ret;
   teventReqReceived(req);
   return { ret, perrno };
@@ -379,7 +379,7 @@ function writevDone(subreq: TeventReq): void {
 /** tstream_writev_recv(): the bytes written, or -1 with perrno. */
 export function tstreamWritevRecv(req: TeventReq): { ret: number; perrno: number } {
   const state = req.data as TstreamWritevState;
-  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  let { ret, perrno } = tsocketSimpleIntRecvShared(req);
   if (ret === 0) ret = state.ret;
   teventReqReceived(req);
   return { ret, perrno };

@@ -50,22 +50,16 @@ import { fdAddSource, teventFdGetFlags, TEVENT_FD_NOT_READABLE, TEVENT_FD_NOT_WR
          TEVENT_FD_WRITEABLE } from "../../tevent/fd";
 import { FdSource, TeventContext, TeventFd, TEVENT_FD_READ, TEVENT_FD_WRITE } from "../../tevent/internal";
 import { TeventReq, teventReqCreate, teventReqDone, teventReqError, teventReqIsInProgress, teventReqPost,
-         teventReqReceived, TEVENT_REQ_DONE } from "../../tevent/req";
+         teventReqReceived } from "../../tevent/req";
 import { TsocketAddress, tsocketAddressCreate } from "../address";
 import { TdgramContext, tdgramContextCreate, TdgramContextOps } from "../dgram";
-import { tsocketSimpleIntRecv } from "../simple";
+import { tsocketSimpleIntRecv, tsocketSimpleIntRecvShared } from "../simple";
 import {
   AF_INET, AF_INET6, AF_UNIX, TsocketAddressBsd, tsocketAddressBsdOps,
   tsocketAddressInetAddrString,
   tsocketAddressInetFromStrings, tsocketAddressInetPort, tsocketAddressUnixFromPath, tsocketAddressUnixPath,
 } from "./address";
 
-/* tsocket_simple_int_recv(), without result objects for a request that is done (every datagram) */
-const RECV_DONE: { readonly ret: number; readonly perrno: number } = Object.freeze({ ret: 0, perrno: 0 });
-function simpleIntRecv(req: TeventReq): { readonly ret: number; readonly perrno: number } {
-  if (req instanceof TeventReq && req.state === TEVENT_REQ_DONE) return RECV_DONE;
-  return tsocketSimpleIntRecv(req);
-}
 
 /** At most this many received datagrams wait for tdgram_recvfrom_send(); more are dropped. */
 export const TDGRAM_BSD_RECV_QUEUE_MAX = 256;
@@ -455,7 +449,7 @@ function recvfromHandler(req: TeventReq): void {
 function bsdRecvfromRecv(req: TeventReq, memCtx: TallocCtx):
     { ret: number; perrno: number; buf: Uint8Array | null; src: TsocketAddress | null } {
   const state = req.data as TdgramBsdRecvfromState;
-  const { ret, perrno } = simpleIntRecv(req);
+  const { ret, perrno } = tsocketSimpleIntRecvShared(req);
   let out: { ret: number; perrno: number; buf: Uint8Array | null; src: TsocketAddress | null };
   if (ret === 0) {
     out = { ret: state.len, perrno: 0, buf: tallocSteal(memCtx, state.buf!), src: tallocSteal(memCtx, state.src!) };
@@ -545,7 +539,7 @@ function sendtoHandler(req: TeventReq): void {
 
 function bsdSendtoRecv(req: TeventReq): { ret: number; perrno: number } {
   const state = req.data as TdgramBsdSendtoState;
-  let { ret, perrno } = simpleIntRecv(req);
+  let { ret, perrno } = tsocketSimpleIntRecvShared(req);
   if (ret === 0) ret = state.ret;
   teventReqReceived(req);
   return { ret, perrno };

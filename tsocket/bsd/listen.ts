@@ -37,7 +37,7 @@ import {
   TeventReq, teventReqCreate, teventReqDone, teventReqError, teventReqPost, teventReqReceived,
 } from "../../tevent/req";
 import { TsocketAddress } from "../address";
-import { tsocketSimpleIntRecv } from "../simple";
+import { tsocketSimpleIntRecv, tsocketSimpleIntRecvShared } from "../simple";
 import { TstreamContext } from "../stream";
 import {
   AF_INET, AF_INET6, AF_UNIX, TsocketAddressBsd, tsocketAddressInetAddrString, tsocketAddressInetFromStrings,
@@ -422,7 +422,7 @@ function tstreamAcceptHandler(ev: TeventContext, im: TeventImmediate, req: Teven
 export function tstreamAcceptRecv(req: TeventReq, memCtx: TallocCtx):
     { ret: number; perrno: number; stream: TstreamContext | null; remote: TsocketAddress | null } {
   const state = req.data as TstreamAcceptState;
-  const { ret, perrno } = tsocketSimpleIntRecv(req);
+  const { ret, perrno } = tsocketSimpleIntRecvShared(req);
   let stream: TstreamContext | null = null;
   let remote: TsocketAddress | null = null;
   if (ret === 0) {

@@ -52,9 +52,9 @@ import {
 } from "../../tevent/req";
 import { TsocketAddress } from "../address";
 import {
-  ByteQueue, iovecCopyBack, iovecCopyIn, IovecCursor, readvCursorFinish as readvFinish, readvCursorRecv,
+  ByteQueue, iovecCopyBack, iovecCopyIn, readvCursorFinish as readvFinish, readvCursorRecv, ReadvCursorState,
 } from "../bytequeue";
-import { tsocketSimpleIntRecv } from "../simple";
+import { tsocketSimpleIntRecv, tsocketSimpleIntRecvShared } from "../simple";
 import {
   TstreamContext, TstreamContextOps, TstreamReadvNowOp, TstreamWritevNowOp, tstreamContextCreate,
   tstreamContextData,
@@ -629,23 +629,8 @@ function tstreamBsdPendingBytes(stream: TstreamContext): number {
 
 /* ---- readv ---- */
 
-/*
- * The state of a readv: ReadvCursorState's fields (readvCursorFinish and
- * readvCursorRecv work on it), less its copy of the iovec array: the
- * generic layer, the only caller, hands over a copy of its own.
- */
-class TstreamBsdReadvState implements Progressing, IovecCursor {
-  idx = 0;
-  ofs = 0;
-  ret = 0;
-  src: TstreamBsd | null = null;
-  req: TeventReq | null = null;
-  onRelease: ((src: TstreamBsd) => void) | undefined = undefined;
-  readonly vector: Uint8Array[];
+class TstreamBsdReadvState extends ReadvCursorState<TstreamBsd> implements Progressing {
   readonly progress = tstreamBsdReadvHandler;
-  constructor(readonly ev: TeventContext, vector: Uint8Array[], count: number, public im: TeventImmediate) {
-    this.vector = count === vector.length ? vector : vector.slice(0, count);
-  }
 }
 
 function tstreamBsdReadvSend(memCtx: TallocCtx, ev: TeventContext, stream: TstreamContext,
@@ -933,7 +918,7 @@ function tstreamBsdWritevHandler(ev: TeventContext, im: TeventImmediate, req: Te
 
 function tstreamBsdWritevRecv(req: TeventReq): { ret: number; perrno: number } {
   const state = req.data as TstreamBsdWritevState;
-  let { ret, perrno } = tsocketSimpleIntRecv(req);
+  let { ret, perrno } = tsocketSimpleIntRecvShared(req);
   if (ret === 0) ret = state.total;
   teventReqReceived(req);
   return { ret, perrno };
@@ -1450,7 +1435,7 @@ function socketLocalAddress(memCtx: TallocCtx, socket: net.Socket, isInet: boole
 function tstreamBsdConnectRecv(req: TeventReq, memCtx: TallocCtx):
     { ret: number; perrno: number; stream: TstreamContext | null; local: TsocketAddress | null } {
   const state = req.data as TstreamBsdConnectState;
-  const { ret, perrno } = tsocketSimpleIntRecv(req);
+  const { ret, perrno } = tsocketSimpleIntRecvShared(req);
   let stream: TstreamContext | null = null;
   let local: TsocketAddress | null = null;
   if (ret === 0) {
