@@ -52,6 +52,7 @@ import { FdSource, TeventContext, TeventFd, TEVENT_FD_READ, TEVENT_FD_WRITE } fr
 import { TeventReq, teventReqCreate, teventReqDone, teventReqError, teventReqIsInProgress, teventReqPost,
          teventReqReceived } from "../../tevent/req";
 import { TsocketAddress, tsocketAddressCreate } from "../address";
+import { bufferView, bufferViewClear } from "./bufview";
 import { TdgramContext, tdgramContextCreate, TdgramContextOps } from "../dgram";
 import { tsocketSimpleIntRecv, tsocketSimpleIntRecvShared } from "../simple";
 import {
@@ -159,9 +160,9 @@ export class TdgramBsd {
   udpSendDone: ((err: Error | null) => void) | null = null;
   /** @internal the UDP sends node:dgram has queued, oldest first */
   udpInflight: SendOp[] | null = null;
-  /** @internal the Buffer the last UDP send viewed buf through, and that buf (see sendView) */
-  sendView: Buffer | null = null;
-  sendViewOf: Uint8Array | null = null;
+  /** @internal the last buf a UDP send was given and its Buffer view (BufferViewSlot) */
+  viewOf: Uint8Array | null = null;
+  view: Buffer | null = null;
 }
 
 /* Unix sockets of this process by bound path, for the in-process EPERM of connect(). */
@@ -314,8 +315,7 @@ function socketError(bsds: TdgramBsd, errno: number): void {
 function bsdClose(bsds: TdgramBsd): void {
   const fd = bsds.fd;
   bsds.fd = null;
-  bsds.sendView = null; /* the last buffer sent is no longer kept */
-  bsds.sendViewOf = null;
+  bufferViewClear(bsds); /* the last buffer sent is no longer kept */
   if (bsds.udp !== null) {
     const udp = bsds.udp;
     bsds.udp = null;
@@ -587,7 +587,7 @@ function bsdSendStart(bsds: TdgramBsd, buf: Uint8Array, len: number, dst: Tsocke
       dbsda = null;
     }
     if (dbsda === null && !bsds.connected) return EDESTADDRREQ;
-    return udpSend(bsds, fd, udp, sendView(bsds, buf, len), len, dbsda === null ? 0 : port, host);
+    return udpSend(bsds, fd, udp, bufferView(bsds, buf, len), len, dbsda === null ? 0 : port, host);
   }
   if (bsds.unix !== null) {
     const data = Buffer.from(buf.buffer, buf.byteOffset, len);
@@ -649,23 +649,6 @@ function udpSendErrno(e: unknown): number {
 function sendSettled(bsds: TdgramBsd, fd: TdgramBsdFd): void {
   fd.sending--;
   if (bsds.fd === fd && fd.sending === 0) fd.changed();
-}
-
-/*
- * The bytes of a UDP send as a Buffer of exactly len bytes, viewing buf
- * (node:dgram then has nothing to slice, and a Buffer costs it less than
- * another Uint8Array).  The last view is kept: a program sends from the
- * same buffer again and again.
- */
-function sendView(bsds: TdgramBsd, buf: Uint8Array, len: number): Buffer {
-  const v = bsds.sendView;
-  /* a view over a resizable ArrayBuffer that shrank has length 0: made again */
-  if (v !== null && bsds.sendViewOf === buf && v.length === len) return v;
-  if (buf.length === len && buf instanceof Buffer) return buf;
-  const nv = Buffer.from(buf.buffer, buf.byteOffset, len);
-  bsds.sendView = nv;
-  bsds.sendViewOf = buf;
-  return nv;
 }
 
 /*

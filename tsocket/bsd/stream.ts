@@ -51,6 +51,7 @@ import {
   TeventReq, teventReqCreate, teventReqDone, teventReqError, teventReqPost, teventReqReceived,
 } from "../../tevent/req";
 import { TsocketAddress } from "../address";
+import { bufferView, bufferViewClear } from "./bufview";
 import {
   ByteQueue, iovecCopyBack, iovecCopyIn, readvCursorFinish as readvFinish, readvCursorRecv, ReadvCursorState,
 } from "../bytequeue";
@@ -374,9 +375,9 @@ export class TstreamBsd {
   genOn = false;
   /** the block lent to the socket as its next read buffer, or null (the shared one) */
   readBlock: Uint8Array | null = null;
-  /** the last buffer written (a Uint8Array) and Node's Buffer view of it, see bsdAsBuffer */
-  lastU8: Uint8Array | null = null;
-  lastView: Buffer | null = null;
+  /** the last buffer written and its Buffer view (BufferViewSlot) */
+  viewOf: Uint8Array | null = null;
+  view: Buffer | null = null;
   /** the stand-in tevent_fd (see tstreamBsdHoldLoop) and its context */
   fde: TeventFd | null = null;
   fdeEv: TeventContext | null = null;
@@ -516,8 +517,7 @@ function bsdClose(bsds: TstreamBsd): void {
   bsds.closed = true;
   bsds.rx.clear();
   bsds.unseen = 0;
-  bsds.lastU8 = null;
-  bsds.lastView = null;
+  bufferViewClear(bsds);
   if (bsds.readBlock !== null) {
     /* (not reused: the closing handle may still hold it) */
     bsds.readBlock = null;
@@ -806,7 +806,7 @@ function bsdWrite(bsds: TstreamBsd, socket: net.Socket, vec: Uint8Array[], count
   let last = count - 1;
   while (last > 0 && vec[last].length === 0) last--;
   if (last === 0) {
-    socket.write(bsdAsBuffer(bsds, vec[0]), done);
+    socket.write(bufferView(bsds, vec[0], vec[0].length), done);
   } else {
     socket.cork();
     for (let i = 0; i <= last; i++) {
@@ -815,25 +815,6 @@ function bsdWrite(bsds: TstreamBsd, socket: net.Socket, vec: Uint8Array[], count
     socket.uncork();
   }
   return socket.writableLength === 0 && !socket.destroyed && socket.errored === null;
-}
-
-/*
- * Node's write() makes a Buffer view of each Uint8Array it is given; a
- * program writing from the same buffer again and again (most do) gets the
- * view it got last time.  Only small buffers are remembered: the view keeps
- * its memory alive.
- */
-const AS_BUFFER_MAX = 64 * 1024;
-
-function bsdAsBuffer(bsds: TstreamBsd, u: Uint8Array): Uint8Array {
-  if (u instanceof Buffer) return u;
-  const last = bsds.lastView;
-  if (bsds.lastU8 === u && last !== null && last.length === u.length) return last;
-  if (u.length > AS_BUFFER_MAX) return u;
-  const b = Buffer.from(u.buffer, u.byteOffset, u.length);
-  bsds.lastU8 = u;
-  bsds.lastView = b;
-  return b;
 }
 
 /* Node's write callback for the writev of state */
