@@ -204,9 +204,13 @@ class LoopRun {
     try {
       fn.call(this);
     } catch (e) {
-      this.finish();
-      this.reject(e);
+      this.fail(e);
     }
+  }
+
+  fail(e: unknown): void {
+    this.finish();
+    this.reject(e);
   }
 
   /* the loop ended: a shared wait timer this loop left ref'd no longer holds the process */
@@ -277,21 +281,17 @@ class LoopRun {
     let wt = ev.waitTimer as WaitTimer | null;
     if (wt !== null && wt.waiter === null && wt.ms === ms && wt.made === setTimeout) {
       wt.waiter = this;
+      if (!wt.refed) {
+        wt.refed = true;
+        wt.timer.ref();
+      }
       if (!wt.armed) {
         wt.armed = true;
         wt.armedFor = this;
-        if (!wt.refed) {
-          wt.refed = true;
-          wt.timer.ref();
-        }
         wt.timer.refresh();
       } else {
         /* still armed for an earlier wait: it fires no later than this one's deadline */
         wt.armedFor = null;
-        if (!wt.refed) {
-          wt.refed = true;
-          wt.timer.ref();
-        }
       }
     } else if (wt === null || wt.waiter === null) {
       if (wt !== null) wt.clear.call(globalThis, wt.timer);
@@ -334,8 +334,7 @@ class LoopRun {
     try {
       this.waited(woken);
     } catch (e) {
-      this.finish();
-      this.reject(e);
+      this.fail(e);
     }
   }
 
