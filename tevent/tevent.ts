@@ -262,7 +262,9 @@ class LoopRun {
        * (WRITE without READ): let Node read what the kernel has, so that
        * all its conditions are reported together, as epoll does */
       this.sampled = true;
-      setImmediate(runSampled, this);
+      /* (two hops: from a microtask after an I/O callback, one would run
+       * before Node polls again) */
+      setImmediate(runSampleHop, this);
       return;
     }
     if (ev.readyHead !== null || signalsPending(ev) || ev.sigPipe) {
@@ -304,9 +306,14 @@ class LoopRun {
     ev.waiters.push(this.wakeFn);
   }
 
-  /* Resume after Node's current I/O phase, so that everything that became
-   * ready together (two signals, several sockets) is seen together, as
-   * one epoll_wait() reports it.  (ev.wake() has taken us off ev.waiters.) */
+  /* Resume once the Node callback that woke us has returned (a microtask:
+   * not inside a backend's callback, before Node's next one).  C's loop
+   * handles one descriptor per epoll_wait() and polls again, so a socket
+   * Node reports later in the same I/O phase is handled in a later
+   * iteration either way.  Signals are the exception: C runs every pending
+   * signal in one pass, so a signal's wake resumes after Node's I/O phase,
+   * where two signals raised together are seen together.  (ev.wake() has
+   * taken us off ev.waiters.) */
   wake(): void {
     if (!this.waiting) return;
     this.waiting = false;
@@ -317,7 +324,9 @@ class LoopRun {
       const wt = this.ev.waitTimer as WaitTimer | null;
       if (wt !== null && wt.waiter === this) wt.waiter = null;
     }
-    setImmediate(this.wokenFn);
+    const ev = this.ev;
+    if (signalsPending(ev) || ev.sigPipe) setImmediate(this.wokenFn);
+    else void RESOLVED.then(this.wokenFn);
   }
 
   /* the wait's time passed (from its timer's callback) */
@@ -387,6 +396,10 @@ class LoopRun {
     this.since = Date.now();
     this.step();
   }
+}
+
+function runSampleHop(run: LoopRun): void {
+  setImmediate(runSampled, run);
 }
 
 function runSampled(run: LoopRun): void {
