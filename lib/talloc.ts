@@ -36,7 +36,7 @@ export class TallocNode {
   tcParent: TallocNode | null = null;
   tcChild: TallocNode | null = null; /* newest child first, as _TLIST_ADD does */
   tcNext: TallocNode | null = null;
-  tcPrev: TallocNode | null = null;
+  tcPrev: TallocNode | null = null; /* kept from the third child on: the second's is the head (linkHead) */
   tcDestructor: TallocDestructor<never> | null = null;
   tcFlags = 0;
   tcName: string | null = null;
@@ -339,20 +339,41 @@ function tallocNodeNew(ptr: object): TallocNode {
 /* Unlink tc from its parent's child list (the _TLIST_REMOVE dance). */
 function unlink(tc: TallocNode): void {
   const parent = tc.tcParent;
-  if (parent !== null && parent.tcChild === tc) parent.tcChild = tc.tcNext;
-  if (tc.tcPrev !== null) tc.tcPrev.tcNext = tc.tcNext;
-  if (tc.tcNext !== null) tc.tcNext.tcPrev = tc.tcPrev;
+  if (parent !== null) {
+    const next = tc.tcNext;
+    const head = parent.tcChild;
+    if (head === tc) {
+      parent.tcChild = next;
+    } else {
+      /* the second child's tcPrev is not kept: it is the head (see linkHead) */
+      const prev = head !== null && head.tcNext === tc ? head : tc.tcPrev;
+      if (prev !== null) prev.tcNext = next;
+      if (next !== null) next.tcPrev = prev;
+    }
+  }
   tc.tcNext = tc.tcPrev = null;
   tc.tcParent = null;
 }
 
-/* Make tc the newest child of parent. */
+/*
+ * Make tc the newest child of parent.  The old head becomes the second
+ * child, whose tcPrev is not stored (it is the head, unlink knows): the
+ * store would go into an older object (a write barrier) of any class (a
+ * place V8 can only handle for the classes it has seen there), and a
+ * parent's newest child comes and goes far more often than its others
+ * (a request made and freed under a long-lived context).  The child that
+ * becomes the third gets its tcPrev instead.
+ */
 function linkHead(parent: TallocNode, tc: TallocNode): void {
   tc.tcFlags &= ~FLAG_FREE; /* re-attached: alive again */
+  const old = parent.tcChild;
+  if (old !== null) {
+    const third = old.tcNext;
+    if (third !== null) third.tcPrev = old;
+  }
   tc.tcParent = parent;
   tc.tcPrev = null;
-  tc.tcNext = parent.tcChild;
-  if (parent.tcChild !== null) parent.tcChild.tcPrev = tc;
+  tc.tcNext = old;
   parent.tcChild = tc;
 }
 
@@ -518,12 +539,32 @@ function freeChildrenInternal(tc: TallocNode, grandparent: TallocNode | null): v
  * Returns 0, or -1 when a destructor refused (or ptr is null).
  */
 export function tallocFree(ptr: unknown): number {
-  /* the body is called, never inlined into the caller (see reqCreate in tevent/req.ts) */
+  /* the body is called, never inlined into the caller (see reqCreate in tevent/req.ts).
+   * An object that is its own node (a request) has a body of its own: the
+   * optimized code that frees requests then never sees a context or a
+   * user's object (a context is typically freed once, after thousands of
+   * requests: seeing it would throw that code away).  Inlined into the
+   * caller, the test costs nothing once the caller knows ptr's class. */
+  if (ptr !== null && ptr !== undefined && (ptr as WithNode)[NODE] === ptr) {
+    return bodies.freeSelf.call(undefined, ptr as TallocNode);
+  }
   return bodies.free.call(undefined, ptr);
 }
 
-/* the body, in a field V8 does not treat as a constant (stored twice): see reqCreate in tevent/req.ts */
-const bodies = { free: null as unknown as typeof free };
+/* the bodies, in fields V8 does not treat as constants (stored twice): see reqCreate in tevent/req.ts */
+const bodies = {
+  free: null as unknown as typeof free,
+  freeSelf: null as unknown as typeof freeSelf,
+};
+
+/* free() of an object that is its own node */
+function freeSelf(tc: TallocNode): number {
+  if ((tc.tcFlags & FLAG_FREE) !== 0) {
+    setErrno(EINVAL);
+    return -1;
+  }
+  return freeInternal(tc);
+}
 
 function free(ptr: unknown): number {
   if (ptr === null || ptr === undefined) {
@@ -546,6 +587,7 @@ function free(ptr: unknown): number {
 }
 
 bodies.free = free;
+bodies.freeSelf = freeSelf;
 
 /** talloc_free_children(): free the children of ptr, but not ptr. */
 export function tallocFreeChildren(ptr: unknown): void {
