@@ -159,12 +159,14 @@ export function teventImmediateGetTag(im: TeventImmediate): number {
  * Returns true when one ran.
  */
 export function loopImmediate(ev: TeventContext): boolean {
-  const im = ev.imHead;
-  if (im === null) return false;
-  if (!(im instanceof TeventImmediate)) {
-    loopPosted(ev, im);
+  const head = ev.imHead;
+  if (head === null) return false;
+  /* (a constant of each class: instanceof would walk the prototype chain per posted request) */
+  if (head.isRequest) {
+    loopPosted(ev, head);
     return true;
   }
+  const im = head as TeventImmediate;
   const handler = im.handler as AnyFn;
   const privateData = im.privateData;
   /* the head of the list: DLIST_REMOVE (imUnlink, without its general cases) */

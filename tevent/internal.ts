@@ -166,6 +166,8 @@ export class TeventTimer {
  * less per request.  The trace callbacks are still shown an immediate.
  */
 export interface ImmediateEntry {
+  /** @internal true for a posted request, false for a TeventImmediate (a constant of each class) */
+  readonly isRequest: boolean;
   ev: TeventContext | null;
   prev: ImmediateEntry | null;
   next: ImmediateEntry | null;
@@ -183,6 +185,8 @@ export class TeventImmediate implements ImmediateEntry {
   busy = false;
   destroyed = false;
   tag = 0;
+  /** @internal (ImmediateEntry) */
+  get isRequest(): boolean { return false; }
 }
 
 /** struct tevent_fd */

@@ -153,6 +153,8 @@ export class TeventReq<S = unknown> implements TallocLazyOwner, ImmediateEntry {
     this.typeName = typeName;
     this.extra = null;
   }
+  /** @internal (ImmediateEntry) */
+  get isRequest(): boolean { return true; }
   get tcPtr(): object { return this; }
   get [TALLOC_NODE](): TallocNode { return this; }
   get privateType(): string {
