@@ -107,8 +107,6 @@ class TstreamReadvPduState {
   totalRead = 0;
   /* reading with the stream's readvNow: the immediate each read runs from */
   step: TeventImmediate | null = null;
-  /* the request whose state this is */
-  req: TeventReq = null as unknown as TeventReq;
   constructor(readonly ev: TeventContext, readonly stream: TstreamContext,
               readonly nextVectorFn: TstreamReadvPduNextVectorFn, readonly nextVectorPrivate: unknown) {}
 }
@@ -127,8 +125,11 @@ const IOV_MAX = 1024;
  */
 function readvPduStepPossible(state: TstreamReadvPduState, vector: Uint8Array[], count: number): boolean {
   const stream = state.stream;
-  const readvNow = (stream.ops as TstreamReadvNowOp).readvNow;
+  const ops = stream.ops as TstreamReadvNowOp;
+  const readvNow = ops.readvNow;
   if (readvNow === undefined || stream.freed || stream.readvReq !== null || count > IOV_MAX) return false;
+  const probe = ops.readvNowProbe;
+  if (probe !== undefined) return probe(stream, state.ev, vector, count) >= 0;
   return readvNow(stream, state.ev, vector, count, true) >= 0;
 }
 
@@ -150,7 +151,9 @@ function readvPduStepStart(req: TeventReq, state: TstreamReadvPduState): void {
   const stream = state.stream;
   stream.readvReq = req;
   stream.readvStep = im;
-  scheduleImmediateInternal(im, state.ev, readvPduStepHandler, state);
+  /* the handler finds the request on the stream: the immediate (long-lived)
+   * then points at nothing new, one write barrier less per read */
+  scheduleImmediateInternal(im, state.ev, readvPduStepHandler, stream);
 }
 
 /*
@@ -161,14 +164,13 @@ function readvPduStepStart(req: TeventReq, state: TstreamReadvPduState): void {
  */
 let spareStep: TeventImmediate | null = null;
 
-function readvPduStepRelease(state: TstreamReadvPduState): void {
+function readvPduStepRelease(req: TeventReq, state: TstreamReadvPduState): void {
   const im = state.step as TeventImmediate;
   if (im.ev !== null || state.ev.tracing.im.callback !== null) return;
   state.step = null;
   spareStep = im;
   /* the destructor has nothing left to do (no step): freeing the state
    * need not call it */
-  const req = state.req;
   const d = readvPduStateDestructor as TallocDestructor<never>;
   const dn = req.dataNode;
   if (dn === null) {
@@ -191,13 +193,14 @@ function readvPduStateDestructor(state: TstreamReadvPduState): number {
   return 0;
 }
 
-function readvPduStepHandler(ev: TeventContext, im: TeventImmediate, state: TstreamReadvPduState): void {
-  const stream = state.stream;
-  if (stream.readvStep === im) {
-    stream.readvStep = null;
-    stream.readvReq = null;
-  }
-  const req = state.req;
+/* The step is scheduled only while the stream holds it (stream.readvStep,
+ * stream.readvReq the PDU request): whatever lets go of it cancels it. */
+function readvPduStepHandler(ev: TeventContext, im: TeventImmediate, stream: TstreamContext): void {
+  if (stream.readvStep !== im) return;
+  const req = stream.readvReq as TeventReq;
+  stream.readvStep = null;
+  stream.readvReq = null;
+  const state = req.data as TstreamReadvPduState;
   const vector = state.vector as Uint8Array[];
   const readvNow = (stream.ops as TstreamReadvNowOp).readvNow as TstreamReadvNowFn;
   const n = readvNow(stream, ev, vector, state.count, false);
@@ -233,7 +236,6 @@ export function tstreamReadvPduSend<P>(memCtx: TallocCtx, ev: TeventContext, str
    * (a store that sees only this class: see TeventReq.createForNewState) */
   const req = TeventReq.createForNewState(memCtx, state, "struct tstream_readv_pdu_state");
   state[TALLOC_NODE] = req;
-  state.req = req;
   readvPduAskForNextVector(req);
   if (!teventReqIsInProgress(req)) return teventReqPost(req, ev);
   return req;
@@ -244,20 +246,22 @@ function readvPduAskForNextVector(req: TeventReq): void {
 
   /* C: TALLOC_FREE(state->vector), the vector next_vector hung on our state */
   const old = state.vector;
-  state.vector = null;
-  state.count = 0;
-  /* a state that is still its request's lazy child has no children */
-  if (old !== null && !TallocNode.isLazyChild(req, state) && tallocParent(old) === state) tallocFree(old);
+  if (old !== null) {
+    state.vector = null;
+    state.count = 0;
+    /* a state that is still its request's lazy child has no children */
+    if (!TallocNode.isLazyChild(req, state) && tallocParent(old) === state) tallocFree(old);
+  }
 
   const r = state.nextVectorFn(state.stream, state.nextVectorPrivate, state);
   if (r.ret === -1) {
-    if (state.step !== null) readvPduStepRelease(state);
+    if (state.step !== null) readvPduStepRelease(req, state);
     teventReqError(req, typeof r.errno === "number" ? r.errno : getErrno());
     return;
   }
   const count = r.count;
   if (count === 0) {
-    if (state.step !== null) readvPduStepRelease(state);
+    if (state.step !== null) readvPduStepRelease(req, state);
     teventReqDone(req);
     return;
   }
