@@ -4,6 +4,8 @@
 // last is kept and given again: a program sends from the same buffer again
 // and again.
 
+import { Buffer } from "node:buffer"; /* the global Buffer is a getter on globalThis */
+
 /* only views of small buffers are kept: a kept view keeps its memory alive */
 const KEEP_MAX = 64 * 1024;
 

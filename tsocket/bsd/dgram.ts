@@ -38,6 +38,7 @@
 // - Freeing a unix socket leaves its path in the file system, as in C
 //   (checked).
 
+import { Buffer } from "node:buffer"; /* the global Buffer is a getter on globalThis */
 import * as dgram from "node:dgram";
 import { fstatSync, readFileSync, statSync } from "node:fs";
 import { DgramSocket } from "node-unix-socket";
@@ -61,6 +62,9 @@ import {
   tsocketAddressInetFromStrings, tsocketAddressInetPort, tsocketAddressUnixFromPath, tsocketAddressUnixPath,
 } from "./address";
 
+
+/* The global `process` is a getter on globalThis: read once (every send swaps its nextTick). */
+const proc = process;
 
 /** At most this many received datagrams wait for tdgram_recvfrom_send(); more are dropped. */
 export const TDGRAM_BSD_RECV_QUEUE_MAX = 256;
@@ -681,7 +685,7 @@ function captureSendTick(fn: TickFn, a?: unknown, b?: unknown, c?: unknown): voi
 function udpSend(bsds: TdgramBsd, fd: TdgramBsdFd, udp: dgram.Socket, data: Buffer, len: number, port: number,
                  host: string): SendOp | number {
   const cb = bsds.udpSendDone!;
-  const nextTick = process.nextTick;
+  const nextTick = proc.nextTick;
   const outer = tickSink;
   const outerWanted = capWanted;
   const outerHit = capHit;
@@ -696,13 +700,13 @@ function udpSend(bsds: TdgramBsd, fd: TdgramBsdFd, udp: dgram.Socket, data: Buff
   let others: TickList | null = null;
   fd.sending++;
   try {
-    process.nextTick = captureSendTick as typeof process.nextTick;
+    proc.nextTick = captureSendTick as typeof process.nextTick;
     if (port === 0) udp.send(data, cb);
     else udp.send(data, port, host, cb);
   } catch (e) {
     thrown = e;
   } finally {
-    process.nextTick = nextTick;
+    proc.nextTick = nextTick;
     hit = capHit;
     err = capErr;
     others = tickSink;
@@ -860,18 +864,18 @@ function sinkTick(fn: TickFn, a?: unknown, b?: unknown, c?: unknown): void {
 function beginCapture(): TickList {
   const list = tickLists.pop() ?? [];
   tickSink = list;
-  process.nextTick = sinkTick as typeof process.nextTick;
+  proc.nextTick = sinkTick as typeof process.nextTick;
   return list;
 }
 
 function endCapture(outer: TickList | null, nextTick: typeof process.nextTick): void {
   tickSink = outer;
-  process.nextTick = nextTick;
+  proc.nextTick = nextTick;
 }
 
 /* Run fn, keeping the process.nextTick callbacks it schedules (to be run by runTicks). */
 function captureTicks(fn: () => void): TickList {
-  const nextTick = process.nextTick;
+  const nextTick = proc.nextTick;
   const outer = tickSink;
   tickSink = null;
   try {
