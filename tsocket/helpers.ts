@@ -125,11 +125,8 @@ const IOV_MAX = 1024;
  */
 function readvPduStepPossible(state: TstreamReadvPduState, vector: Uint8Array[], count: number): boolean {
   const stream = state.stream;
-  const ops = stream.ops as TstreamReadvNowOp;
-  const readvNow = ops.readvNow;
+  const readvNow = (stream.ops as TstreamReadvNowOp).readvNow;
   if (readvNow === undefined || stream.freed || stream.readvReq !== null || count > IOV_MAX) return false;
-  const probe = ops.readvNowProbe;
-  if (probe !== undefined) return probe(stream, state.ev, vector, count) >= 0;
   return readvNow(stream, state.ev, vector, count, true) >= 0;
 }
 

@@ -43,11 +43,6 @@ export interface TstreamReadvNowOp {
    * stream to it as readvSend would).
    */
   readvNow?(stream: TstreamContext, ev: TeventContext, vector: Uint8Array[], count: number, probe: boolean): number;
-  /**
-   * readvNow(..., true), optional: a function without the copy is smaller
-   * code where it is inlined (the PDU helper probes once per vector).
-   */
-  readvNowProbe?(stream: TstreamContext, ev: TeventContext, vector: Uint8Array[], count: number): number;
 }
 
 /** @internal The readvNow op of ops, if it has one. */

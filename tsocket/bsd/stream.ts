@@ -720,22 +720,15 @@ function tstreamBsdReadvHandler(ev: TeventContext, im: TeventImmediate, req: Tev
  */
 function tstreamBsdReadvNow(stream: TstreamContext, ev: TeventContext, vector: Uint8Array[], count: number,
                             probe: boolean): number {
-  const total = tstreamBsdReadvNowProbe(stream, ev, vector, count);
-  if (total < 0 || probe) return total;
-  const bsds = stream.privateData as TstreamBsd;
-  bsds.rx.take(vector, count, rxConsumed);
-  if (bsds.paused) bsdMaybeResume(bsds);
-  return total;
-}
-
-/* readvNow's probe alone (TstreamReadvNowOp.readvNowProbe): no copy in its code */
-function tstreamBsdReadvNowProbe(stream: TstreamContext, ev: TeventContext, vector: Uint8Array[],
-                                 count: number): number {
   const bsds = stream.privateData as TstreamBsd;
   if (bsds.closed || bsds.badFd !== 0 || bsds.error !== 0 || bsds.reader !== null) return -1;
-  const total = bsds.rx.canFill(vector, count);
+  const rx = bsds.rx;
+  const total = rx.canFill(vector, count);
   if (total < 0) return -1;
   if (bsds.fdeEv !== ev) bsdHold(bsds, ev);
+  if (probe) return total;
+  rx.take(vector, count, rxConsumed);
+  if (bsds.paused) bsdMaybeResume(bsds);
   return total;
 }
 
@@ -951,7 +944,6 @@ export const tstreamBsdOps: TstreamContextOps & TstreamReadvNowOp & TstreamWrite
   disconnectSend: tstreamBsdDisconnectSend,
   disconnectRecv: tstreamBsdDisconnectRecv,
   readvNow: tstreamBsdReadvNow,
-  readvNowProbe: tstreamBsdReadvNowProbe,
   writevNow: tstreamBsdWritevNow,
 });
 
