@@ -574,9 +574,10 @@ describe("TLS over a tstream (extension: tsocket/tls.ts, Samba's tls_tstream.c o
       const wreq = tstreamWritevSend(mem, ev, ct, [data], 1);
       let wdone = false;
       teventReqSetCallback(wreq, () => { wdone = true; });
-      /* run the loop until nothing moves any more */
+      /* run the loop until nothing moves any more and the reader has paused
+       * (a 20 ms window without progress alone can be a busy machine) */
       let last = -1;
-      for (let i = 0; i < 100 && st.privateData.bytesReceived !== last; i++) {
+      for (let i = 0; i < 100 && (st.privateData.bytesReceived !== last || !st.privateData.paused); i++) {
         last = st.privateData.bytesReceived;
         const w = teventWakeupSend(mem, ev, teventTimevalCurrentOfs(0, 20000));
         await teventReqPoll(w, ev);
