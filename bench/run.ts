@@ -38,7 +38,9 @@ interface Workload {
   unit: string; /* what one op is */
   size: number;
   fullSize: number;
-  nodeImpls: string[]; /* the first is the "raw Node" baseline for the ratio */
+  /* the first is the "raw Node" baseline for the ratio; "floor" is a lower
+   * bound for the port (bench/README.md, "Floors"), not an implementation */
+  nodeImpls: string[];
 }
 
 const MiB = 1024 * 1024;
@@ -59,11 +61,11 @@ const WORKLOADS: Workload[] = [
   { id: "w2-tcp", title: "W2 bulk 64 KiB, TCP", kind: "bytes", unit: "B", size: 256 * MiB, fullSize: 2048 * MiB,
     nodeImpls: ["node"] },
   { id: "w3", title: "W3 small PDUs", kind: "rate", unit: "PDU", size: 500_000, fullSize: 2_000_000,
-    nodeImpls: ["node"] },
+    nodeImpls: ["node", "floor"] },
   { id: "w4-udp", title: "W4 UDP ping-pong", kind: "rate", unit: "rt", size: 20_000, fullSize: 100_000,
-    nodeImpls: ["node"] },
+    nodeImpls: ["node", "floor"] },
   { id: "w4-unix", title: "W4 unix ping-pong", kind: "rate", unit: "rt", size: 20_000, fullSize: 100_000,
-    nodeImpls: ["node"] },
+    nodeImpls: ["node", "node-onread", "floor"] },
   { id: "w5-idle", title: "W5 mem/idle pair", kind: "memory", unit: "pair", size: 2_000, fullSize: 10_000,
     nodeImpls: ["node"] },
   { id: "w5-reading", title: "W5 mem/pair reading", kind: "memory", unit: "pair", size: 2_000, fullSize: 10_000,
@@ -75,6 +77,8 @@ const IMPL_LABEL: Record<string, string> = {
   "node": "raw Node.js",
   "node-promise": "raw Node.js promise-then",
   "node-immediate": "raw Node.js setImmediate",
+  "node-onread": "raw Node.js onread",
+  "floor": "floor: C's requests, no tsocket",
   "c": "C tevent/tsocket",
 };
 
@@ -237,7 +241,8 @@ function main(): void {
   }
   const text = table(rows) + "\n" +
     `medians of ${args.runs} run(s), ${args.full ? "full (issue) sizes" : "default sizes"}; ` +
-    `ratios: > 1× is faster (W5: less memory) than C / raw Node.js (W1: the promise-then chain)\n`;
+    `ratios: > 1× is faster (W5: less memory) than C / raw Node.js (W1: the promise-then chain); ` +
+    `"floor" rows are lower bounds for the port, not implementations (bench/README.md, "Floors")\n`;
   process.stdout.write(text);
   if (args.out !== null) fs.writeFileSync(args.out, JSON.stringify(report, null, 2) + "\n");
 }

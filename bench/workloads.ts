@@ -3,9 +3,10 @@
 //   node dist/bench/workloads.js <workload> <impl> <size>
 //
 // prints one JSON line { workload, impl, size, seconds [, bytesPerPair] }.
-// impl is "port" (this library's faithful API) or a raw Node.js variant
-// ("node", "node-promise", "node-immediate").  The C side of the same
-// workloads is bench/c/tbench.c.  Every timed run is preceded, in the same
+// impl is "port" (this library's faithful API), a raw Node.js variant
+// ("node", "node-promise", "node-immediate", "node-onread"), or "floor" (a
+// lower bound for the port, not an implementation: see "Floors" below).
+// The C side of the same workloads is bench/c/tbench.c.  Every timed run is preceded, in the same
 // process, by an untimed warm-up run of the same size (JIT warm-up), as the
 // C program does.  bench/README.md describes each workload exactly.
 
@@ -19,6 +20,7 @@ import {
   tallocFree, tallocNew, TallocCtx, TdgramContext, tdgramInetUdpSocket, tdgramRecvfromRecv, tdgramRecvfromSend,
   tdgramSendtoRecv, tdgramSendtoSend, TeventContext, teventContextInit, teventLoopUntil, TeventReq,
   teventReqCallbackData, teventReqCreate, teventReqDone, teventReqIsError, teventReqPost, teventReqSetCallback,
+  teventCreateImmediate, teventReqReceived, teventScheduleImmediate,
   tsocketAddressInetFromStrings, TsocketAddress, tstreamAcceptRecv, tstreamAcceptSend, TstreamContext,
   tstreamInetTcpConnectRecv, tstreamInetTcpConnectSend, tstreamInetTcpListen, TstreamListener,
   tstreamListenerAddress, tstreamListenReadyRecv, tstreamListenReadySend, tstreamReadvPduRecv,
@@ -435,14 +437,13 @@ async function w4UdpPort(n: number): Promise<number> {
   return t;
 }
 
-async function w4UdpNode(n: number): Promise<number> {
-  let a: dgram.Socket | null = null;
-  let b: dgram.Socket | null = null;
+/* two connected dgram sockets on 127.0.0.1 (ports as portPair) */
+async function nodeUdpPair(): Promise<[dgram.Socket, dgram.Socket]> {
   const bind = (s: dgram.Socket, p: number): Promise<boolean> => new Promise((res) => {
     s.once("error", () => res(false));
     s.bind(p, "127.0.0.1", () => { s.removeAllListeners("error"); res(true); });
   });
-  for (let tries = 0; a === null || b === null; tries++) {
+  for (let tries = 0; ; tries++) {
     const [pa, pb] = portPair(tries);
     const sa = dgram.createSocket("udp4");
     const sb = dgram.createSocket("udp4");
@@ -455,10 +456,12 @@ async function w4UdpNode(n: number): Promise<number> {
       new Promise<void>((res) => sa.connect(pb, "127.0.0.1", () => res())),
       new Promise<void>((res) => sb.connect(pa, "127.0.0.1", () => res())),
     ]);
-    a = sa;
-    b = sb;
+    return [sa, sb];
   }
-  const A = a, B = b;
+}
+
+async function w4UdpNode(n: number): Promise<number> {
+  const [A, B] = await nodeUdpPair();
   const abuf = Buffer.alloc(MSG, 0x61);
   const t0 = now();
   const t = await new Promise<number>((resolve) => {
@@ -629,6 +632,237 @@ async function w5Node(n: number, reading: boolean): Promise<{ seconds: number; b
   return { seconds, bytesPerPair };
 }
 
+/* ---------------- floors: lower bounds, not implementations ----------------
+ *
+ * What C's semantics cost by themselves, with no tsocket layer at all: the
+ * requests C makes per operation, from the port's public tevent API, and
+ * raw Node.js I/O underneath.  Each floor does strictly less than the port
+ * may (callbacks straight from Node's I/O callback instead of from a loop
+ * iteration, no stream or datagram state, no busy checks, no byte queue),
+ * so the port cannot beat it.  bench/README.md ("Floors") says what each
+ * one shows.
+ */
+
+/* W3: one request per PDU, one loop iteration (an immediate) per vector,
+ * the same next_vector, the bytes copied out of a block already in memory */
+class W3FloorState {
+  vector: Uint8Array[] | null = null;
+  total = 0;
+  constructor(readonly reader: PduReader) {}
+}
+
+async function w3Floor(n: number): Promise<number> {
+  const mem = tallocNew(null);
+  const ev = teventContextInit(mem);
+  const block = pduBlock();
+  const reader = new PduReader();
+  const im = teventCreateImmediate(mem);
+  let off = 0;
+  let got = 0;
+  let check = 0;
+  let cur: TeventReq | null = null;
+  const ask = (req: TeventReq, st: W3FloorState): void => {
+    const r = pduNextVector(null as unknown as TstreamContext, st.reader);
+    if (r.ret < 0) fail("next_vector", r.errno ?? 0);
+    if (r.count === 0) { teventReqDone(req); return; }
+    st.vector = r.vector;
+    cur = req;
+    teventScheduleImmediate(im, ev, step, null);
+  };
+  const step = (): void => {
+    const req = cur as TeventReq;
+    const st = req.data as W3FloorState;
+    const v = (st.vector as Uint8Array[])[0];
+    const len = v.length;
+    if (off + len > block.length) off = 0;
+    for (let i = 0; i < len; i++) v[i] = block[off + i];
+    off += len;
+    st.total += len;
+    ask(req, st);
+  };
+  const readNext = (): void => {
+    reader.stage = 0;
+    const st = new W3FloorState(reader);
+    const req = teventReqCreate(mem, st);
+    ask(req, st);
+    teventReqSetCallback(req, readDone, null);
+  };
+  const readDone = (req: TeventReq): void => {
+    const e = teventReqIsError(req);
+    const ret = e.ret ? -1 : (req.data as W3FloorState).total;
+    teventReqReceived(req);
+    tallocFree(req);
+    if (ret !== PDU_LEN) fail("pdu", e.error);
+    check += reader.body[0];
+    if (++got < n) readNext();
+  };
+  const t0 = now();
+  readNext();
+  await loopUntil(ev, () => got >= n);
+  const t = now() - t0;
+  tallocFree(mem);
+  if (check < 0) console.error(check);
+  return t;
+}
+
+/* W4 unix: raw Node.js reading through the onread option on both ends (the
+ * cheapest read Node.js offers; the port reads this way too).  The accepted
+ * end gets onread by moving its handle onto a socket made with it, as the
+ * port's bsdAdopt falls back to. */
+/* true: keep reading (Node pauses the socket on false) */
+type OnreadCb = (nread: number, buf: Uint8Array) => boolean;
+
+function nodeOnreadPair(cbA: OnreadCb, cbB: OnreadCb): Promise<[net.Socket, net.Socket, () => void]> {
+  return new Promise((resolve, reject) => {
+    const t = tmpSockPath();
+    const server = net.createServer({ pauseOnConnect: true });
+    let a: net.Socket;
+    server.once("error", reject);
+    server.once("connection", (s) => {
+      const h = (s as unknown as { _handle: unknown })._handle;
+      (s as unknown as { _handle: unknown })._handle = null;
+      const b = new net.Socket({ handle: h, onread: { buffer: Buffer.alloc(CHUNK), callback: cbB },
+                                 readable: true, writable: true } as net.SocketConstructorOpts);
+      const cleanup = (): void => { server.close(); fs.rmSync(t.dir, { recursive: true, force: true }); };
+      const done = (): void => resolve([a, b, cleanup]);
+      if (a.connecting) a.once("connect", done); else done();
+    });
+    server.listen(t.p, () => {
+      a = net.connect({ path: t.p, onread: { buffer: Buffer.alloc(CHUNK), callback: cbA } });
+      a.once("error", reject);
+    });
+  });
+}
+
+async function w4UnixNodeOnread(n: number): Promise<number> {
+  const abuf = Buffer.alloc(MSG, 0x61);
+  const bbuf = Buffer.alloc(MSG);
+  let count = 0;
+  let agot = 0;
+  let bgot = 0;
+  let resolve: (t: number) => void = () => {};
+  const fin = new Promise<number>((r) => { resolve = r; });
+  let t0 = 0;
+  const [A, B, cleanup] = await nodeOnreadPair((nread) => {
+    agot += nread;
+    if (agot < MSG) return true;
+    agot = 0;
+    if (++count < n) A.write(abuf); else resolve(now() - t0);
+    return true;
+  }, (nread, buf) => {
+    bbuf.set(buf.subarray(0, nread), bgot);
+    bgot += nread;
+    if (bgot === MSG) { bgot = 0; B.write(bbuf); }
+    return true;
+  });
+  t0 = now();
+  A.write(abuf);
+  const t = await fin;
+  A.destroy();
+  B.destroy();
+  cleanup();
+  return t;
+}
+
+/* W4 floors: C's requests per message (a readv/recvfrom completed from
+ * Node's read callback, a writev/sendto done at once and posted: one loop
+ * iteration), each freed in its callback, over raw Node.js I/O */
+class FloorIo {
+  got = 0;
+  constructor(readonly buf: Uint8Array) {}
+}
+
+interface FloorEnds { send(side: 0 | 1, buf: Uint8Array): void; close(): void }
+
+async function w4Floor(n: number, open: (rx: (side: 0 | 1, data: Uint8Array, nread: number) => void) =>
+  Promise<FloorEnds>): Promise<number> {
+  const mem = tallocNew(null);
+  const ev = teventContextInit(mem);
+  const abuf = new Uint8Array(MSG).fill(0x61);
+  const bbuf = new Uint8Array(MSG);
+  const pending: [TeventReq | null, TeventReq | null] = [null, null];
+  let count = 0;
+  const rx = (side: 0 | 1, data: Uint8Array, nread: number): void => {
+    const req = pending[side];
+    if (req === null) fail("floor: bytes with no read pending", 0);
+    const st = req.data as FloorIo;
+    st.buf.set(data.subarray(0, Math.min(nread, st.buf.length - st.got)), st.got);
+    st.got += nread;
+    if (st.got >= st.buf.length) { pending[side] = null; teventReqDone(req); }
+  };
+  const ends = await open(rx);
+  const read = (side: 0 | 1, buf: Uint8Array): TeventReq => {
+    const req = teventReqCreate(mem, new FloorIo(buf));
+    pending[side] = req;
+    return req;
+  };
+  const write = (side: 0 | 1, buf: Uint8Array): TeventReq => {
+    const req = teventReqCreate(mem, new FloorIo(buf));
+    ends.send(side, buf);
+    teventReqDone(req);
+    return teventReqPost(req, ev);
+  };
+  const received = (req: TeventReq): number => {
+    const e = teventReqIsError(req);
+    teventReqReceived(req);
+    tallocFree(req);
+    return e.ret ? -1 : MSG;
+  };
+  const bListen = (): void => { teventReqSetCallback(read(1, bbuf), bReadDone, null); };
+  const bReadDone = (req: TeventReq): void => {
+    if (received(req) !== MSG) fail("floor read b", 0);
+    teventReqSetCallback(write(1, bbuf), bWriteDone, null);
+  };
+  const bWriteDone = (req: TeventReq): void => {
+    if (received(req) !== MSG) fail("floor write b", 0);
+    bListen();
+  };
+  const aPing = (): void => { teventReqSetCallback(write(0, abuf), aWriteDone, null); };
+  const aWriteDone = (req: TeventReq): void => {
+    if (received(req) !== MSG) fail("floor write a", 0);
+    teventReqSetCallback(read(0, abuf), aReadDone, null);
+  };
+  const aReadDone = (req: TeventReq): void => {
+    if (received(req) !== MSG) fail("floor read a", 0);
+    if (++count < n) { aPing(); return; }
+    /* the last callback ran from Node's, not from the loop: wake it to see count */
+    const last = teventReqCreate(mem, new FloorIo(abuf));
+    teventReqDone(last);
+    teventReqPost(last, ev);
+  };
+  const t0 = now();
+  bListen();
+  aPing();
+  await loopUntil(ev, () => count >= n);
+  const t = now() - t0;
+  ends.close();
+  tallocFree(mem);
+  return t;
+}
+
+function w4UnixFloor(n: number): Promise<number> {
+  return w4Floor(n, async (rx) => {
+    const [A, B, cleanup] = await nodeOnreadPair((nread, buf) => { rx(0, buf, nread); return true; },
+                                                 (nread, buf) => { rx(1, buf, nread); return true; });
+    return {
+      send: (side, buf): void => { (side === 0 ? A : B).write(buf); },
+      close: (): void => { A.destroy(); B.destroy(); cleanup(); },
+    };
+  });
+}
+
+function w4UdpFloor(n: number): Promise<number> {
+  return w4Floor(n, async (rx) => {
+    const [A, B] = await nodeUdpPair();
+    A.on("message", (m: Buffer) => rx(0, m, m.length));
+    B.on("message", (m: Buffer) => rx(1, m, m.length));
+    return {
+      send: (side, buf): void => { (side === 0 ? A : B).send(buf); },
+      close: (): void => { A.close(); B.close(); },
+    };
+  });
+}
+
 /* ---------------- dispatch ---------------- */
 
 type Fn = (size: number) => Promise<number>;
@@ -637,9 +871,9 @@ const TIMED: Record<string, Record<string, Fn>> = {
   "w1": { "port": w1Port, "node-promise": w1NodePromise, "node-immediate": w1NodeImmediate },
   "w2-unix": { "port": (s) => w2Port(s, false), "node": (s) => w2Node(s, false) },
   "w2-tcp": { "port": (s) => w2Port(s, true), "node": (s) => w2Node(s, true) },
-  "w3": { "port": w3Port, "node": w3Node },
-  "w4-udp": { "port": w4UdpPort, "node": w4UdpNode },
-  "w4-unix": { "port": w4UnixPort, "node": w4UnixNode },
+  "w3": { "port": w3Port, "node": w3Node, "floor": w3Floor },
+  "w4-udp": { "port": w4UdpPort, "node": w4UdpNode, "floor": w4UdpFloor },
+  "w4-unix": { "port": w4UnixPort, "node": w4UnixNode, "node-onread": w4UnixNodeOnread, "floor": w4UnixFloor },
 };
 
 async function main(): Promise<void> {
