@@ -83,13 +83,27 @@ function tmpSockPath(): { dir: string; p: string } {
   return { dir, p: path.join(dir, "s") };
 }
 
-/* a connected stream pair (client, server): unix path or TCP loopback */
-function nodePair(tcp: boolean): Promise<[net.Socket, net.Socket, () => void]> {
+/* true: keep reading (Node pauses the socket on false) */
+type OnreadCb = (nread: number, buf: Uint8Array) => boolean;
+
+/*
+ * A connected stream pair (client, server): unix path or TCP loopback.
+ * With onread (client's, server's), both ends read through Node's onread
+ * option; the accepted end gets it by moving its handle onto a socket made
+ * with it, as the port's bsdAdopt falls back to.
+ */
+function nodePair(tcp: boolean, onread?: [OnreadCb, OnreadCb]): Promise<[net.Socket, net.Socket, () => void]> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer();
+    const server = net.createServer({ pauseOnConnect: onread !== undefined });
     const t = tcp ? null : tmpSockPath();
     server.once("error", reject);
     server.once("connection", (s) => {
+      if (onread !== undefined) {
+        const h = (s as unknown as { _handle: unknown })._handle;
+        (s as unknown as { _handle: unknown })._handle = null;
+        s = new net.Socket({ handle: h, onread: { buffer: Buffer.alloc(CHUNK), callback: onread[1] },
+                             readable: true, writable: true } as net.SocketConstructorOpts);
+      }
       const cleanup = (): void => {
         server.close();
         if (t !== null) fs.rmSync(t.dir, { recursive: true, force: true });
@@ -99,7 +113,9 @@ function nodePair(tcp: boolean): Promise<[net.Socket, net.Socket, () => void]> {
     });
     let client: net.Socket;
     const go = (): void => {
-      client = tcp ? net.connect((server.address() as net.AddressInfo).port, "127.0.0.1") : net.connect(t!.p);
+      const read = onread !== undefined ? { onread: { buffer: Buffer.alloc(CHUNK), callback: onread[0] } } : {};
+      client = tcp ? net.connect({ port: (server.address() as net.AddressInfo).port, host: "127.0.0.1", ...read })
+        : net.connect({ path: t!.p, ...read });
       client.once("error", reject);
     };
     if (tcp) server.listen(0, "127.0.0.1", go); else server.listen(t!.p, go);
@@ -660,17 +676,14 @@ async function w3Floor(n: number): Promise<number> {
   let off = 0;
   let got = 0;
   let check = 0;
-  let cur: TeventReq | null = null;
   const ask = (req: TeventReq, st: W3FloorState): void => {
     const r = pduNextVector(null as unknown as TstreamContext, st.reader);
     if (r.ret < 0) fail("next_vector", r.errno ?? 0);
     if (r.count === 0) { teventReqDone(req); return; }
     st.vector = r.vector;
-    cur = req;
-    teventScheduleImmediate(im, ev, step, null);
+    teventScheduleImmediate(im, ev, step, req);
   };
-  const step = (): void => {
-    const req = cur as TeventReq;
+  const step = (_ev: TeventContext, _im: unknown, req: TeventReq): void => {
     const st = req.data as W3FloorState;
     const v = (st.vector as Uint8Array[])[0];
     const len = v.length;
@@ -706,34 +719,7 @@ async function w3Floor(n: number): Promise<number> {
 }
 
 /* W4 unix: raw Node.js reading through the onread option on both ends (the
- * cheapest read Node.js offers; the port reads this way too).  The accepted
- * end gets onread by moving its handle onto a socket made with it, as the
- * port's bsdAdopt falls back to. */
-/* true: keep reading (Node pauses the socket on false) */
-type OnreadCb = (nread: number, buf: Uint8Array) => boolean;
-
-function nodeOnreadPair(cbA: OnreadCb, cbB: OnreadCb): Promise<[net.Socket, net.Socket, () => void]> {
-  return new Promise((resolve, reject) => {
-    const t = tmpSockPath();
-    const server = net.createServer({ pauseOnConnect: true });
-    let a: net.Socket;
-    server.once("error", reject);
-    server.once("connection", (s) => {
-      const h = (s as unknown as { _handle: unknown })._handle;
-      (s as unknown as { _handle: unknown })._handle = null;
-      const b = new net.Socket({ handle: h, onread: { buffer: Buffer.alloc(CHUNK), callback: cbB },
-                                 readable: true, writable: true } as net.SocketConstructorOpts);
-      const cleanup = (): void => { server.close(); fs.rmSync(t.dir, { recursive: true, force: true }); };
-      const done = (): void => resolve([a, b, cleanup]);
-      if (a.connecting) a.once("connect", done); else done();
-    });
-    server.listen(t.p, () => {
-      a = net.connect({ path: t.p, onread: { buffer: Buffer.alloc(CHUNK), callback: cbA } });
-      a.once("error", reject);
-    });
-  });
-}
-
+ * cheapest read Node.js offers; the port reads this way too) */
 async function w4UnixNodeOnread(n: number): Promise<number> {
   const abuf = Buffer.alloc(MSG, 0x61);
   const bbuf = Buffer.alloc(MSG);
@@ -743,7 +729,7 @@ async function w4UnixNodeOnread(n: number): Promise<number> {
   let resolve: (t: number) => void = () => {};
   const fin = new Promise<number>((r) => { resolve = r; });
   let t0 = 0;
-  const [A, B, cleanup] = await nodeOnreadPair((nread) => {
+  const [A, B, cleanup] = await nodePair(false, [(nread) => {
     agot += nread;
     if (agot < MSG) return true;
     agot = 0;
@@ -754,7 +740,7 @@ async function w4UnixNodeOnread(n: number): Promise<number> {
     bgot += nread;
     if (bgot === MSG) { bgot = 0; B.write(bbuf); }
     return true;
-  });
+  }]);
   t0 = now();
   A.write(abuf);
   const t = await fin;
@@ -842,8 +828,8 @@ async function w4Floor(n: number, open: (rx: (side: 0 | 1, data: Uint8Array, nre
 
 function w4UnixFloor(n: number): Promise<number> {
   return w4Floor(n, async (rx) => {
-    const [A, B, cleanup] = await nodeOnreadPair((nread, buf) => { rx(0, buf, nread); return true; },
-                                                 (nread, buf) => { rx(1, buf, nread); return true; });
+    const [A, B, cleanup] = await nodePair(false, [(nread, buf) => { rx(0, buf, nread); return true; },
+                                                   (nread, buf) => { rx(1, buf, nread); return true; }]);
     return {
       send: (side, buf): void => { (side === 0 ? A : B).write(buf); },
       close: (): void => { A.destroy(); B.destroy(); cleanup(); },
