@@ -7,34 +7,12 @@
 
 import { expect } from "chai";
 import {
-  tallocFree, tallocNew, TeventContext, teventContextInit, teventReqPoll, teventReqSetCallback, TeventReq,
-  tsocketAddressInetFromStrings, TsocketAddress, tstreamAcceptRecv, tstreamAcceptSend, TstreamContext,
-  tstreamInetTcpConnectRecv, tstreamInetTcpConnectSend, tstreamInetTcpListen, TstreamListener,
-  tstreamListenerAddress, tstreamListenReadyRecv, tstreamListenReadySend, tstreamPendingBytes, tstreamReadvRecv, tstreamReadvSend, tstreamWritevRecv,
-  tstreamWritevSend, teventLoopUntil, TSTREAM_BSD_READ_BUFFER_LIMIT,
+  tallocFree, tallocNew, TeventContext, teventContextInit, teventReqSetCallback, TeventReq, TstreamContext,
+  tstreamPendingBytes, tstreamReadvRecv, tstreamReadvSend, tstreamWritevRecv, tstreamWritevSend, teventLoopUntil,
+  TSTREAM_BSD_READ_BUFFER_LIMIT,
 } from "../../../index";
 import { TstreamBsd } from "../../../tsocket/bsd/stream";
-
-async function tcpPair(mem: object, ev: TeventContext): Promise<[TstreamContext, TstreamContext]> {
-  const any = tsocketAddressInetFromStrings(mem, "ip", "127.0.0.1", 0).addr as TsocketAddress;
-  const l = tstreamInetTcpListen(mem, any, 16);
-  expect(l.ret).to.equal(0);
-  const listener = l.listener as TstreamListener;
-  const ready = tstreamListenReadySend(mem, ev, listener);
-  expect(await teventReqPoll(ready, ev)).to.equal(true);
-  expect(tstreamListenReadyRecv(ready).ret).to.equal(0);
-  const bound = tstreamListenerAddress(listener, mem) as TsocketAddress;
-  const acc = tstreamAcceptSend(mem, ev, listener);
-  const con = tstreamInetTcpConnectSend(mem, ev, any, bound);
-  expect(await teventReqPoll(con, ev)).to.equal(true);
-  const c = tstreamInetTcpConnectRecv(con, mem);
-  expect(c.ret).to.equal(0);
-  expect(await teventReqPoll(acc, ev)).to.equal(true);
-  const a = tstreamAcceptRecv(acc, mem);
-  expect(a.ret).to.equal(0);
-  tallocFree(listener);
-  return [c.stream as TstreamContext, a.stream as TstreamContext];
-}
+import { tcpPair } from "./pairs";
 
 function pattern(n: number, seed: number): Uint8Array {
   const b = new Uint8Array(n);
