@@ -189,6 +189,7 @@ class LoopRun {
   own: NodeJS.Timeout | null = null;
   did = false;
   since = 0;
+  syncEnd = false;
   /* made once: what is called back at every wait (the rarer callbacks
    * are plain functions given the run as their argument) */
   readonly wakeFn = (): void => this.wake();
@@ -312,8 +313,9 @@ class LoopRun {
    * Node reports later in the same I/O phase is handled in a later
    * iteration either way.  Signals are the exception: C runs every pending
    * signal in one pass, so a signal's wake resumes after Node's I/O phase,
-   * where two signals raised together are seen together.  (ev.wake() has
-   * taken us off ev.waiters.) */
+   * where two signals raised together are seen together.  A backend may
+   * hold the wake to the end of its Node callback instead (loopWakesHold).
+   * (ev.wake() has taken us off ev.waiters.) */
   wake(): void {
     if (!this.waiting) return;
     this.waiting = false;
@@ -326,7 +328,16 @@ class LoopRun {
     }
     const ev = this.ev;
     if (signalsPending(ev) || ev.sigPipe) setImmediate(this.wokenFn);
+    else if (holdingWakes) wakesHeld.push(this);
     else void RESOLVED.then(this.wokenFn);
+  }
+
+  /* woken from the end of a backend's Node callback (loopWakesRelease):
+   * the iteration runs on now, to its end when it handles nothing there */
+  resumeNow(): void {
+    this.syncEnd = true;
+    this.resume(true);
+    this.syncEnd = false;
   }
 
   /* the wait's time passed (from its timer's callback) */
@@ -377,6 +388,14 @@ class LoopRun {
     const ev = this.ev;
     tracePoint(ev, TEVENT_TRACE_AFTER_WAIT);
     this.did = dispatchAfterWait(ev, this.timedOut);
+    if (this.syncEnd) {
+      this.syncEnd = false;
+      /* no handler ran: no promise reactions of its to wait for */
+      if (!this.did) {
+        this.iterEnd();
+        return;
+      }
+    }
     /* the rest of the iteration after the handler's promise reactions, as
      * when the loop awaited the wait phase */
     void RESOLVED.then(this.iterEndFn); /* (Node's queueMicrotask costs an AsyncResource) */
@@ -395,6 +414,37 @@ class LoopRun {
     }
     this.since = Date.now();
     this.step();
+  }
+}
+
+/*
+ * Wakes held by a backend's Node I/O callback (loopWakesHold) until its end
+ * (loopWakesRelease), where the loops resume at once: a stream's reader
+ * then knows the caller's next buffer before Node picks its next read
+ * buffer.  Nothing of the program's runs in between either way (the
+ * microtask would have been the first after that callback); only Node's
+ * own bookkeeping of the callback now comes after the loops, not before.
+ */
+let holdingWakes = false;
+const wakesHeld: LoopRun[] = [];
+
+/** @internal Hold the wakes of the loops until loopWakesRelease(). */
+export function loopWakesHold(): void {
+  holdingWakes = true;
+}
+
+/** @internal Resume the loops woken since loopWakesHold(): now (now true) or from a microtask. */
+export function loopWakesRelease(now: boolean): void {
+  holdingWakes = false;
+  const n = wakesHeld.length;
+  if (n === 0) return;
+  const runs = n === 1 ? null : wakesHeld.slice();
+  const first = wakesHeld[0];
+  wakesHeld.length = 0;
+  for (let i = 0; i < n; i++) {
+    const run = runs === null ? first : runs[i];
+    if (now) run.resumeNow();
+    else void RESOLVED.then(run.wokenFn);
   }
 }
 

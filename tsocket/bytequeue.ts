@@ -184,6 +184,20 @@ export function iovecCopyIn(vector: readonly Uint8Array[], cursor: IovecCursor, 
 }
 
 /**
+ * n bytes already written into vector at cursor (vector[cursor.idx] from
+ * cursor.ofs on, and no further): advance the cursor past them, as
+ * iovecCopyIn() would have after copying them there.
+ */
+export function iovecAdvance(vector: readonly Uint8Array[], cursor: IovecCursor, n: number): void {
+  cursor.ofs += n;
+  cursor.ret += n;
+  while (cursor.idx < vector.length && vector[cursor.idx].length - cursor.ofs === 0) {
+    cursor.idx++;
+    cursor.ofs = 0;
+  }
+}
+
+/**
  * A copy of the last n bytes iovecCopyIn() put into vector before cursor
  * (the cursor itself is left alone).
  */

@@ -5,8 +5,9 @@
 // stream, whose events (data, end, error, write callbacks) only record what
 // happened and schedule an immediate on the request's event context; the
 // request makes progress, and completes, from that immediate.  So every
-// result is delivered from the tevent loop, never from inside a _send and
-// never from a Node callback.
+// result is delivered from the tevent loop, never from inside a _send.  (A
+// loop that a read wakes runs at the end of Node's read callback, once the
+// bytes are taken in: see bsdOnRead.)
 //
 // The backend implements only the tstream_context_ops; the generic layer
 // (tsocket/stream.ts) does EBUSY, EINVAL, EMSGSIZE and the lifetimes.
@@ -46,6 +47,7 @@ import {
 import { TallocCtx, tallocFree, tallocSetDestructor } from "../../lib/talloc";
 import { fdAddStandIn } from "../../tevent/fd";
 import { TeventContext, TeventFd, TeventImmediate } from "../../tevent/internal";
+import { loopWakesHold, loopWakesRelease } from "../../tevent/tevent";
 import { scheduleImmediateInternal, teventCreateImmediate, teventScheduleImmediate } from "../../tevent/immediate";
 import {
   TeventReq, teventReqCreate, teventReqDone, teventReqError, teventReqPost, teventReqReceived,
@@ -53,7 +55,7 @@ import {
 import { TsocketAddress } from "../address";
 import { bufferView, bufferViewClear } from "./bufview";
 import {
-  ByteQueue, iovecCopyBack, iovecCopyIn, readvCursorFinish as readvFinish, readvCursorRecv, ReadvCursorState,
+  ByteQueue, iovecAdvance, iovecCopyBack, iovecCopyIn, readvCursorFinish as readvFinish, readvCursorRecv, ReadvCursorState,
 } from "../bytequeue";
 import { tsocketSimpleIntRecv, tsocketSimpleIntRecvShared } from "../simple";
 import {
@@ -119,6 +121,15 @@ function kick(req: TeventReq | null): void {
  * cannot read that way (its handle lacks a user buffer) emits 'data' as
  * before.
  *
+ * The loops a read wakes run at the end of bsdOnRead (loopWakesHold), not
+ * in a microtask after it: the readv callbacks they run make the next
+ * readvs before Node picks its next read buffer.  Then a readv that waits
+ * with a large buffer and nothing queued before it lends that buffer to
+ * Node (lendReader), and read(2) fills it in place, as C's readv(2) fills
+ * the caller's iovec: no copy at all.  A readv that lets go of its buffer
+ * before Node read into it takes it back (bsdUnlend).  The buffers of a
+ * pending readv must therefore stay valid (not transferred away), as in C.
+ *
  * A read that filled the buffer says more is likely waiting in the kernel:
  * that socket's next read goes into a block of its own (Node asks for the
  * next buffer after each read, see bsdReadBufGen), so that what no readv
@@ -162,6 +173,14 @@ const readScratch = new Uint8Array(READ_BUFFER_SIZE);
  */
 let rxNext: Uint8Array = readScratch;
 let genSlot: symbol | null = null;
+/* the socket's kBuffer slot: the buffer Node's JavaScript believes the handle reads into */
+let bufSlot: symbol | null = null;
+
+/* A waiting readv's buffer is lent to Node as its next read buffer when at least this long. */
+const LEND_MIN = READ_BUFFER_SIZE / 2;
+/* How many lent buffers a socket may take back (each leaves Node a small
+ * listener until the socket closes) before it is lent no more. */
+const RETRACT_MAX = 4;
 
 function bsdReadBufGen(): Uint8Array {
   const b = rxNext;
@@ -181,7 +200,18 @@ function bsdOnRead(this: BsdSocket, nread: number, buf: Uint8Array): boolean {
     return false;
   }
   if (bsds === null) return false;
-  return bsds.received(buf, nread);
+  /* the loops this read wakes run at the end of this callback, before
+   * Node picks the next read buffer: a readv they make can be it */
+  let more = false;
+  loopWakesHold();
+  try {
+    more = bsds.received(buf, nread);
+  } finally {
+    /* (the loops run after Node's own bookkeeping when reading stops here) */
+    loopWakesRelease(more);
+  }
+  if (more) bsds.lendReader();
+  return more;
 }
 
 const BSD_ONREAD = { buffer: readScratch, callback: bsdOnRead };
@@ -201,6 +231,7 @@ const rxPooled = new WeakSet<ArrayBufferLike>();
 const RX_LOAN_MAX = 32;
 let rxLoaned = 0;
 let rxBlockReads = 0;
+let rxInPlaceReads = 0;
 
 function rxBlock(): Uint8Array {
   let block = rxPool.pop();
@@ -246,7 +277,10 @@ let genLooked = false;
 /* Whether Node can be asked for each next read buffer (genSlot; a Node.js without the slot reads into readScratch always). */
 function bsdSetBufGen(socket: BsdSocket, slots: OnreadSlots): void {
   const o = socket as unknown as Record<symbol, unknown>;
-  if (genSlot === null && slots.gen !== undefined && o[slots.gen] === null) genSlot = slots.gen;
+  if (genSlot === null && slots.gen !== undefined && o[slots.gen] === null) {
+    genSlot = slots.gen;
+    bufSlot = slots.buffer;
+  }
 }
 
 /* Node asks bsdReadBufGen for socket's next read buffer (on), or keeps the one it has. */
@@ -375,6 +409,11 @@ export class TstreamBsd {
   genOn = false;
   /** the block lent to the socket as its next read buffer, or null (the shared one) */
   readBlock: Uint8Array | null = null;
+  /** the waiting readv's buffer lent to the socket as its next read buffer, and that readv */
+  lent: Uint8Array | null = null;
+  lentReq: TeventReq | null = null;
+  /** how many more lent buffers may be taken back (see RETRACT_MAX) */
+  retractsLeft = RETRACT_MAX;
   /** the last buffer written and its Buffer view (BufferViewSlot) */
   viewOf: Uint8Array | null = null;
   view: Buffer | null = null;
@@ -392,6 +431,10 @@ export class TstreamBsd {
   static rxLoanedBlocks(): number { return rxLoaned; }
   /** @internal How many reads went into a lent block, in all (for tests). */
   static rxBlockReads(): number { return rxBlockReads; }
+  /** @internal How many lent buffers a socket may take back before it is lent no more (for tests). */
+  static readonly RETRACT_MAX = RETRACT_MAX;
+  /** @internal How many reads went straight into a waiting readv's buffer, in all (for tests). */
+  static rxInPlaceReads(): number { return rxInPlaceReads; }
 
   /* Bytes from the socket: buf[0, n) from the shared read buffer (n >= 0),
    * or a chunk Node allocated (n === -1).  Returns false to stop reading. */
@@ -400,6 +443,12 @@ export class TstreamBsd {
     const own = n < 0;
     if (own) n = buf.length;
     this.bytesReceived += n;
+    const lent = this.lent;
+    if (lent !== null) {
+      this.lent = null;
+      this.lentReq = null;
+      if (buf === lent) return this.receivedInPlace(n);
+    }
     /* the block lent for this read (if Node read into it, it is ours again) */
     let block = this.readBlock;
     if (block !== null) {
@@ -466,6 +515,78 @@ export class TstreamBsd {
     }
     return true;
   }
+
+  /* n bytes Node read straight into the buffer lent from the waiting readv
+   * (lendReader: it is still waiting, a readv that lets go takes it back) */
+  receivedInPlace(n: number): boolean {
+    const reader = this.reader as TeventReq;
+    const st = reader.data as TstreamBsdReadvState;
+    iovecAdvance(st.vector, st, n);
+    this.unseen += n;
+    rxInPlaceReads++;
+    kick(reader);
+    return true;
+  }
+
+  /*
+   * At the end of Node's read callback, once the loops it woke have run:
+   * a readv waiting with nothing queued and a large buffer lends it to Node
+   * as the next read buffer, so that the kernel's copy is the only one (as
+   * C's readv(2) into the caller's iovec).
+   */
+  lendReader(): void {
+    const reader = this.reader;
+    if (reader === null || this.rx.length !== 0 || !this.bufGen || this.retractsLeft === 0 || this.paused ||
+        this.closed) {
+      return;
+    }
+    const socket = this.socket;
+    if (socket === null) return;
+    const st = reader.data as TstreamBsdReadvState;
+    if (st.idx >= st.vector.length) return;
+    const v = st.vector[st.idx];
+    /* a large buffer is lent even when little of it is left, as C's readv(2)
+     * asks for just that: then the next read is again as large as the next
+     * readv (one short read would otherwise keep every later read across two
+     * readvs, copied).  (Memory a resize could take away under Node's read is
+     * not lent.) */
+    if (v.length < LEND_MIN || (v.buffer as { resizable?: boolean }).resizable === true) return;
+    const b = st.ofs === 0 ? v : v.subarray(st.ofs);
+    const block = this.readBlock;
+    if (block !== null) {
+      this.readBlock = null;
+      rxLoaned--;
+      rxConsumed(block);
+    }
+    this.lent = b;
+    this.lentReq = reader;
+    rxNext = b;
+    if (!this.genOn) {
+      this.genOn = true;
+      bsdGenSlot(socket, true);
+    }
+  }
+}
+
+/* The readv whose buffer is lent to Node lets go: Node is given the shared buffer back. */
+function bsdUnlend(bsds: TstreamBsd): void {
+  const lent = bsds.lent;
+  if (lent === null) return;
+  bsds.lent = null;
+  bsds.lentReq = null;
+  if (rxNext === lent) {
+    /* (chosen in this read callback, not taken by Node yet) */
+    rxNext = readScratch;
+    return;
+  }
+  const socket = bsds.socket as BsdSocket | null;
+  const h = socket === null ? null : socket._handle;
+  if (socket === null || socket.destroyed || h === null || h === undefined) return;
+  /* Node reads into it until told otherwise: tell its handle, and its
+   * JavaScript, which hands the buffer to bsdOnRead */
+  (h.useUserBuffer as (buf: Uint8Array) => void).call(h, readScratch);
+  (socket as unknown as Record<symbol, unknown>)[bufSlot as symbol] = readScratch;
+  bsds.retractsLeft--;
 }
 
 /* A Node error that never left the kernel (a socket destroyed under a
@@ -517,6 +638,9 @@ function bsdClose(bsds: TstreamBsd): void {
   bsds.closed = true;
   bsds.rx.clear();
   bsds.unseen = 0;
+  /* (the closing handle reads no more: nothing to take back) */
+  bsds.lent = null;
+  bsds.lentReq = null;
   bufferViewClear(bsds);
   if (bsds.readBlock !== null) {
     /* (not reused: the closing handle may still hold it) */
@@ -668,6 +792,7 @@ function tstreamBsdReadvDestructor(state: TstreamBsdReadvState): number {
   imCancel(state.im, state.req);
   const bsds = state.src;
   if (bsds !== null && bsds.reader === state.req) {
+    bsdUnlend(bsds);
     if (bsds.unseen > 0) {
       bsds.rx.unshift(iovecCopyBack(state.vector, state, bsds.unseen));
       bsds.unseen = 0;
@@ -686,26 +811,26 @@ function tstreamBsdReadvHandler(ev: TeventContext, im: TeventImmediate, req: Tev
   if (bsds === null) return;
   bsds.unseen = 0; /* read now, as far as C is concerned */
   if (bsds.error !== 0) {
-    readvFinish(state, req, bsds.error);
+    readvFinish(state, req, bsds.error, bsdUnlend);
     return;
   }
   /* empty buffers at the end ask for nothing (C skips them too) */
   const full = bsds.rx.fill(state.vector, state, rxConsumed);
   bsdMaybeResume(bsds);
   if (full) {
-    readvFinish(state, req, 0);
+    readvFinish(state, req, 0, bsdUnlend);
     return;
   }
   if (bsds.sockError !== 0) {
     bsds.error = bsds.sockError;
-    readvFinish(state, req, bsds.error);
+    readvFinish(state, req, bsds.error, bsdUnlend);
     return;
   }
   if (bsds.eof) {
     /* C: readv() returned 0: "propagate end of file" as EPIPE, even after
      * a partial read (the bytes copied stay copied); checked */
     bsds.error = EPIPE;
-    readvFinish(state, req, EPIPE);
+    readvFinish(state, req, EPIPE, bsdUnlend);
   }
   /* else wait for Node to deliver more */
 }
