@@ -42,6 +42,12 @@ describe("tstream bsd: a waiting readv's buffer lent to Node (reads without a co
     tallocFree(mem);
   });
 
+  function unixPair(): [TstreamContext, TstreamContext] {
+    const sp = tstreamUnixSocketpair(mem, mem);
+    expect(sp.ret).to.equal(0);
+    return [sp.stream1 as TstreamContext, sp.stream2 as TstreamContext];
+  }
+
   /* w writes data in 64 KiB writevs while r reads it in readvs of one buffer each, of size (or size()) bytes */
   async function bulk(w: TstreamContext, r: TstreamContext, data: Uint8Array,
                       size: number | (() => number)): Promise<Uint8Array> {
@@ -107,11 +113,10 @@ describe("tstream bsd: a waiting readv's buffer lent to Node (reads without a co
   });
 
   it("8 MiB over a unix socketpair read in 100,000-byte readvs: intact, read in place", async () => {
-    const sp = tstreamUnixSocketpair(mem, mem);
-    expect(sp.ret).to.equal(0);
+    const [w, r] = unixPair();
     const data = pattern(8 * 1024 * 1024 + 77, 2);
     const inPlace = TstreamBsd.rxInPlaceReads();
-    const got = await bulk(sp.stream1 as TstreamContext, sp.stream2 as TstreamContext, data, 100000);
+    const got = await bulk(w, r, data, 100000);
     expect(same(got, data)).to.equal(true);
     expect(TstreamBsd.rxInPlaceReads()).to.be.above(inPlace);
   });
@@ -161,23 +166,25 @@ describe("tstream bsd: a waiting readv's buffer lent to Node (reads without a co
     return c;
   }
 
-  it("a readv freed while Node holds its buffer: nothing is written into it afterwards; the bytes go to the next readv", async () => {
-    const [w, r] = await tcpPair(mem, ev);
-    const bsds = r.privateData as TstreamBsd;
-    const m1 = pattern(K64, 4);
-    const bufB = new Uint8Array(K64);
-    const { a, reqB } = await lendB(w, r, m1, bufB);
-    expect(same(a, m1)).to.equal(true);
-    expect(bsds.lent).to.equal(bufB);
-    tallocFree(reqB as TeventReq);
-    expect(bsds.lent).to.equal(null);
-    expect(bsds.retractsLeft).to.equal(TstreamBsd.RETRACT_MAX - 1);
-    bufB.fill(0xee);
-    const m2 = pattern(K64, 5);
-    const c = await readOne(w, r, m2);
-    expect(same(c, m2)).to.equal(true);
-    expect(bufB.every((x) => x === 0xee)).to.equal(true);
-  });
+  for (const kind of ["TCP", "a unix socketpair"]) {
+    it(`${kind}: a readv freed while Node holds its buffer: nothing is written into it afterwards; the bytes go to the next readv`, async () => {
+      const [w, r] = kind === "TCP" ? await tcpPair(mem, ev) : unixPair();
+      const bsds = r.privateData as TstreamBsd;
+      const m1 = pattern(K64, 4);
+      const bufB = new Uint8Array(K64);
+      const { a, reqB } = await lendB(w, r, m1, bufB);
+      expect(same(a, m1)).to.equal(true);
+      expect(bsds.lent).to.equal(bufB);
+      tallocFree(reqB as TeventReq);
+      expect(bsds.lent).to.equal(null);
+      expect(bsds.retractsLeft).to.equal(TstreamBsd.RETRACT_MAX - 1);
+      bufB.fill(0xee);
+      const m2 = pattern(K64, 5);
+      const c = await readOne(w, r, m2);
+      expect(same(c, m2)).to.equal(true);
+      expect(bufB.every((x) => x === 0xee)).to.equal(true);
+    });
+  }
 
   it("after RETRACT_MAX (4) buffers taken back a socket is lent no more; the bytes stay intact", async () => {
     expect(TstreamBsd.RETRACT_MAX).to.equal(4);
