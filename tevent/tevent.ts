@@ -436,16 +436,12 @@ export function loopWakesHold(): void {
 /** @internal Resume the loops woken since loopWakesHold(): now (now true) or from a microtask. */
 export function loopWakesRelease(now: boolean): void {
   holdingWakes = false;
-  const n = wakesHeld.length;
-  if (n === 0) return;
-  const runs = n === 1 ? null : wakesHeld.slice();
-  const first = wakesHeld[0];
-  wakesHeld.length = 0;
-  for (let i = 0; i < n; i++) {
-    const run = runs === null ? first : runs[i];
-    if (now) run.resumeNow();
-    else void RESOLVED.then(run.wokenFn);
+  /* (nothing is held while they run: a wake they cause resumes from a microtask) */
+  for (let i = 0; i < wakesHeld.length; i++) {
+    if (now) wakesHeld[i].resumeNow();
+    else void RESOLVED.then(wakesHeld[i].wokenFn);
   }
+  wakesHeld.length = 0;
 }
 
 function runSampleHop(run: LoopRun): void {

@@ -146,10 +146,7 @@ export class ByteQueue {
         cursor.ofs = 0;
       }
     }
-    while (cursor.idx < vector.length && vector[cursor.idx].length - cursor.ofs === 0) {
-      cursor.idx++;
-      cursor.ofs = 0;
-    }
+    iovecSkipFull(vector, cursor);
     return cursor.idx === vector.length;
   }
 }
@@ -176,11 +173,16 @@ export function iovecCopyIn(vector: readonly Uint8Array[], cursor: IovecCursor, 
       cursor.ofs = 0;
     }
   }
+  iovecSkipFull(vector, cursor);
+  return taken;
+}
+
+/* Past the buffers at cursor that are full (or empty: C skips them too). */
+function iovecSkipFull(vector: readonly Uint8Array[], cursor: IovecCursor): void {
   while (cursor.idx < vector.length && vector[cursor.idx].length - cursor.ofs === 0) {
     cursor.idx++;
     cursor.ofs = 0;
   }
-  return taken;
 }
 
 /**
@@ -191,10 +193,7 @@ export function iovecCopyIn(vector: readonly Uint8Array[], cursor: IovecCursor, 
 export function iovecAdvance(vector: readonly Uint8Array[], cursor: IovecCursor, n: number): void {
   cursor.ofs += n;
   cursor.ret += n;
-  while (cursor.idx < vector.length && vector[cursor.idx].length - cursor.ofs === 0) {
-    cursor.idx++;
-    cursor.ofs = 0;
-  }
+  iovecSkipFull(vector, cursor);
 }
 
 /**

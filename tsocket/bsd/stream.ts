@@ -409,9 +409,8 @@ export class TstreamBsd {
   genOn = false;
   /** the block lent to the socket as its next read buffer, or null (the shared one) */
   readBlock: Uint8Array | null = null;
-  /** the waiting readv's buffer lent to the socket as its next read buffer, and that readv */
+  /** the waiting readv's buffer lent to the socket as its next read buffer (see lendReader) */
   lent: Uint8Array | null = null;
-  lentReq: TeventReq | null = null;
   /** how many more lent buffers may be taken back (see RETRACT_MAX) */
   retractsLeft = RETRACT_MAX;
   /** the last buffer written and its Buffer view (BufferViewSlot) */
@@ -446,7 +445,6 @@ export class TstreamBsd {
     const lent = this.lent;
     if (lent !== null) {
       this.lent = null;
-      this.lentReq = null;
       if (buf === lent) return this.receivedInPlace(n);
     }
     /* the block lent for this read (if Node read into it, it is ours again) */
@@ -559,7 +557,6 @@ export class TstreamBsd {
       rxConsumed(block);
     }
     this.lent = b;
-    this.lentReq = reader;
     rxNext = b;
     if (!this.genOn) {
       this.genOn = true;
@@ -570,15 +567,8 @@ export class TstreamBsd {
 
 /* The readv whose buffer is lent to Node lets go: Node is given the shared buffer back. */
 function bsdUnlend(bsds: TstreamBsd): void {
-  const lent = bsds.lent;
-  if (lent === null) return;
+  if (bsds.lent === null) return;
   bsds.lent = null;
-  bsds.lentReq = null;
-  if (rxNext === lent) {
-    /* (chosen in this read callback, not taken by Node yet) */
-    rxNext = readScratch;
-    return;
-  }
   const socket = bsds.socket as BsdSocket | null;
   const h = socket === null ? null : socket._handle;
   if (socket === null || socket.destroyed || h === null || h === undefined) return;
@@ -640,7 +630,6 @@ function bsdClose(bsds: TstreamBsd): void {
   bsds.unseen = 0;
   /* (the closing handle reads no more: nothing to take back) */
   bsds.lent = null;
-  bsds.lentReq = null;
   bufferViewClear(bsds);
   if (bsds.readBlock !== null) {
     /* (not reused: the closing handle may still hold it) */
