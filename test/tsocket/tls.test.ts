@@ -15,7 +15,7 @@ import {
   teventContextInit, TeventReq, teventReqIsInProgress, teventReqPoll, teventReqSetCallback,
   TsocketAddress, tsocketAddressInetFromStrings, tsocketAddressInetPort, TstreamContext, TstreamContextOps,
   tstreamContextCreate, tstreamContextData, tstreamDisconnectRecv, tstreamDisconnectSend, tstreamPendingBytes,
-  tstreamReadvRecv, tstreamReadvSend, tstreamUnixSocketpair, tstreamWritevRecv, tstreamWritevSend,
+  tstreamReadvRecv, tstreamReadvSend, tstreamWritevRecv, tstreamWritevSend,
   tstreamInetTcpListen, tstreamAcceptSend, tstreamAcceptRecv, tstreamInetTcpConnectSend, tstreamInetTcpConnectRecv,
   tstreamListenerAddress, tstreamListenReadySend, tstreamListenReadyRecv, TstreamListener,
   tsocketSimpleIntRecv, teventReqCreate, teventReqDone, teventReqError, teventReqReceived, teventLoopUntil,
@@ -30,6 +30,7 @@ import {
   TSTREAM_TLS_WRITE_PIECE,
 } from "../../tsocket/tls";
 import { MemstreamEnd, memstreamPair } from "./memstream";
+import { unixPair } from "./bsd/pairs";
 
 const FIX = path.resolve(__dirname, "..", "..", "..", "test", "fixtures", "tls");
 const fix = (name: string): string => path.join(FIX, name);
@@ -112,9 +113,7 @@ describe("TLS over a tstream (extension: tsocket/tls.ts, Samba's tls_tstream.c o
   });
 
   function socketpair(): [TstreamContext, TstreamContext] {
-    const sp = tstreamUnixSocketpair(mem, mem);
-    expect(sp.ret).to.equal(0);
-    return [sp.stream1 as TstreamContext, sp.stream2 as TstreamContext];
+    return unixPair(mem);
   }
 
   function client(verify: number, peerName: string | null = "localhost", ca: string | null = fix("ca.pem"),

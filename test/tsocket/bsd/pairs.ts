@@ -4,8 +4,15 @@ import { expect } from "chai";
 import {
   tallocFree, TeventContext, teventReqPoll, tsocketAddressInetFromStrings, TsocketAddress, tstreamAcceptRecv,
   tstreamAcceptSend, TstreamContext, tstreamInetTcpConnectRecv, tstreamInetTcpConnectSend, tstreamInetTcpListen,
-  TstreamListener, tstreamListenerAddress, tstreamListenReadyRecv, tstreamListenReadySend,
+  TstreamListener, tstreamListenerAddress, tstreamListenReadyRecv, tstreamListenReadySend, tstreamUnixSocketpair,
 } from "../../../index";
+
+/** tstreamUnixSocketpair(mem, mem), both ends. */
+export function unixPair(mem: object): [TstreamContext, TstreamContext] {
+  const sp = tstreamUnixSocketpair(mem, mem);
+  expect(sp.ret).to.equal(0);
+  return [sp.stream1 as TstreamContext, sp.stream2 as TstreamContext];
+}
 
 /** A TCP pair over 127.0.0.1: [the connecting end, the accepted end]. */
 export async function tcpPair(mem: object, ev: TeventContext): Promise<[TstreamContext, TstreamContext]> {

@@ -11,10 +11,10 @@
 import { expect } from "chai";
 import {
   EPIPE, tallocFree, tallocNew, TeventContext, teventContextInit, teventLoopUntil, TeventReq, teventReqSetCallback,
-  TstreamContext, tstreamReadvRecv, tstreamReadvSend, tstreamUnixSocketpair, tstreamWritevRecv, tstreamWritevSend,
+  TstreamContext, tstreamReadvRecv, tstreamReadvSend, tstreamWritevRecv, tstreamWritevSend,
 } from "../../../index";
 import { TstreamBsd } from "../../../tsocket/bsd/stream";
-import { tcpPair } from "./pairs";
+import { tcpPair, unixPair } from "./pairs";
 
 const K64 = 65536;
 
@@ -41,12 +41,6 @@ describe("tstream bsd: a waiting readv's buffer lent to Node (reads without a co
   afterEach(() => {
     tallocFree(mem);
   });
-
-  function unixPair(): [TstreamContext, TstreamContext] {
-    const sp = tstreamUnixSocketpair(mem, mem);
-    expect(sp.ret).to.equal(0);
-    return [sp.stream1 as TstreamContext, sp.stream2 as TstreamContext];
-  }
 
   /* w writes data in 64 KiB writevs while r reads it in readvs of one buffer each, of size (or size()) bytes */
   async function bulk(w: TstreamContext, r: TstreamContext, data: Uint8Array,
@@ -113,7 +107,7 @@ describe("tstream bsd: a waiting readv's buffer lent to Node (reads without a co
   });
 
   it("8 MiB over a unix socketpair read in 100,000-byte readvs: intact, read in place", async () => {
-    const [w, r] = unixPair();
+    const [w, r] = unixPair(mem);
     const data = pattern(8 * 1024 * 1024 + 77, 2);
     const inPlace = TstreamBsd.rxInPlaceReads();
     const got = await bulk(w, r, data, 100000);
@@ -168,7 +162,7 @@ describe("tstream bsd: a waiting readv's buffer lent to Node (reads without a co
 
   for (const kind of ["TCP", "a unix socketpair"]) {
     it(`${kind}: a readv freed while Node holds its buffer: nothing is written into it afterwards; the bytes go to the next readv`, async () => {
-      const [w, r] = kind === "TCP" ? await tcpPair(mem, ev) : unixPair();
+      const [w, r] = kind === "TCP" ? await tcpPair(mem, ev) : unixPair(mem);
       const bsds = r.privateData as TstreamBsd;
       const m1 = pattern(K64, 4);
       const bufB = new Uint8Array(K64);
